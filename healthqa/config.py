@@ -1,0 +1,55 @@
+"""Settings, read once from the environment (HEALTHQA_*), an optional TOML file and CLI flags.
+
+Precedence, highest first: explicit arguments (CLI flags), environment variables, the TOML
+file named by HEALTHQA_CONFIG, built-in defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEDQUAD_URL = "https://github.com/abachaa/MedQuAD/archive/refs/heads/master.zip"
+
+
+def data_dir() -> Path:
+    """Where healthqa keeps its files by default: $HEALTHQA_HOME, else $XDG_DATA_HOME/healthqa."""
+    home = os.environ.get("HEALTHQA_HOME")
+    if home:
+        return Path(home)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "healthqa"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'healthqa.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything a site can configure. Field names map to HEALTHQA_<NAME> variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HEALTHQA_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    cache_dir: Path = Field(default_factory=lambda: data_dir() / "cache")
+    topics_file: Path | None = None
+    medquad_url: str = MEDQUAD_URL
+    country: str | None = None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; `overrides` with a None value are ignored (unset CLI flags)."""
+    values: dict[str, Any] = {}
+    config_file = os.environ.get("HEALTHQA_CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            file_values = tomllib.load(fh)
+        env_names = {k.removeprefix("HEALTHQA_").lower() for k in os.environ}
+        values.update({k: v for k, v in file_values.items() if k not in env_names})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,269 @@
+"""The one upsert every importer shares: records in, one transaction, a summary out.
+
+Questions are matched by external id. A record whose content hash is unchanged is left alone;
+a changed one is updated in place and its answers replaced; a new one is inserted. Nothing is
+written unless the whole batch succeeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from healthqa.config import load_settings
+from healthqa.ingest.records import (
+    QuestionRecord,
+    RecordError,
+    Rejection,
+    SourceRecord,
+    check,
+)
+from healthqa.ingest.topics import TopicHints, TopicRules, load_rules
+from healthqa.progress import progress
+from healthqa.store.models import Answer, Question, Source, Topic
+
+BATCH = 2_000
+
+
+class ImportRejected(Exception):
+    """A strict import found invalid records and wrote nothing."""
+
+    def __init__(self, rejected: Sequence[Rejection]) -> None:
+        lines = "\n".join(str(r) for r in rejected[:20])
+        more = f"\n... and {len(rejected) - 20} more" if len(rejected) > 20 else ""
+        super().__init__(f"{len(rejected)} invalid record(s), nothing imported:\n{lines}{more}")
+        self.rejected = list(rejected)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did; `rejected` says where and why each refused record was refused."""
+
+    label: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "import": self.label,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejections": [str(r) for r in self.rejected],
+        }
+
+
+def sync_topics(conn: Connection, rules: TopicRules) -> dict[str, int]:
+    """Make the topics table match the rules' topic list; return slug -> id."""
+    existing = {slug: id_ for id_, slug in conn.execute(select(Topic.id, Topic.slug))}
+    for position, topic in enumerate(rules.topics):
+        values = {"name": topic.name, "description": topic.description, "position": position}
+        if topic.slug in existing:
+            conn.execute(update(Topic).where(Topic.slug == topic.slug).values(**values))
+        else:
+            conn.execute(insert(Topic).values(slug=topic.slug, **values))
+    return {slug: id_ for id_, slug in conn.execute(select(Topic.id, Topic.slug))}
+
+
+def sync_sources(conn: Connection, sources: Iterable[SourceRecord]) -> None:
+    existing = set(conn.scalars(select(Source.key)))
+    for src in sources:
+        values = {"name": src.name, "url": src.url, "licence": src.licence}
+        values["attribution"] = src.attribution
+        if src.key in existing:
+            conn.execute(update(Source).where(Source.key == src.key).values(**values))
+        else:
+            conn.execute(insert(Source).values(key=src.key, **values))
+            existing.add(src.key)
+
+
+def write(
+    engine: Engine,
+    label: str,
+    records: Iterable[QuestionRecord],
+    sources: Sequence[SourceRecord] = (),
+    rejected: Sequence[Rejection] = (),
+    *,
+    strict: bool = False,
+    rules: TopicRules | None = None,
+) -> ImportSummary:
+    """Upsert `records` in one transaction. `rejected` are the parser's own refusals."""
+    rules = rules or load_rules(load_settings().topics_file)
+    summary = ImportSummary(label, rejected=list(rejected))
+    valid = _validate(records, rules, summary)
+    summary.rejected.sort(key=_file_order)
+    if strict and summary.rejected:
+        raise ImportRejected(summary.rejected)
+    with engine.begin() as conn:
+        topic_ids = sync_topics(conn, rules)
+        sync_sources(conn, sources)
+        sync_sources(conn, _unknown_sources(conn, valid))
+        source_ids = {k: i for i, k in conn.execute(select(Source.id, Source.key))}
+        known = {
+            ext: (id_, digest)
+            for id_, ext, digest in conn.execute(
+                select(Question.id, Question.external_id, Question.content_hash)
+            )
+        }
+        _upsert(conn, valid, known, topic_ids, source_ids, summary)
+    return summary
+
+
+def _validate(
+    records: Iterable[QuestionRecord], rules: TopicRules, summary: ImportSummary
+) -> list[QuestionRecord]:
+    """Check each record, resolve its topic, refuse duplicates; collect refusals in `summary`."""
+    slugs = {t.slug for t in rules.topics}
+    seen: dict[str, str] = {}
+    valid = []
+    for record in records:
+        try:
+            check(record)
+            if record.external_id in seen:
+                raise RecordError("id", f"duplicate of the record at {seen[record.external_id]}")
+            if record.topic is not None and record.topic not in slugs:
+                raise RecordError("topic", f"unknown topic {record.topic!r}")
+        except RecordError as exc:
+            summary.rejected.append(Rejection(record.where, exc.field, exc.problem))
+            continue
+        seen[record.external_id] = record.where
+        record.topic = record.topic or rules.assign(_hints(record))
+        valid.append(record)
+    return valid
+
+
+def _file_order(rejection: Rejection) -> list[int | str]:
+    """Sort 'file:10' after 'file:9': compare the digit runs of the location as numbers."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", rejection.where)]
+
+
+def _hints(record: QuestionRecord) -> TopicHints:
+    return TopicHints(
+        source=record.source,
+        focus=record.focus,
+        focus_category=record.focus_category,
+        semantic_types=tuple(record.semantic_types),
+        title=record.title,
+        synonyms=tuple(record.synonyms),
+    )
+
+
+def _unknown_sources(conn: Connection, records: list[QuestionRecord]) -> list[SourceRecord]:
+    """Sources named by records but never declared get a plain entry named after their key."""
+    known = set(conn.scalars(select(Source.key)))
+    keys = sorted({r.source for r in records} - known)
+    return [SourceRecord(key=k, name=k) for k in keys]
+
+
+def _upsert(
+    conn: Connection,
+    records: list[QuestionRecord],
+    known: dict[str, tuple[int, str]],
+    topic_ids: dict[str, int],
+    source_ids: dict[str, int],
+    summary: ImportSummary,
+) -> None:
+    now = datetime.now(UTC)
+    new: list[tuple[QuestionRecord, str]] = []
+    changed: list[tuple[QuestionRecord, str, int]] = []
+    for record in records:
+        digest = record.content_hash()
+        if record.external_id not in known:
+            new.append((record, digest))
+        elif known[record.external_id][1] != digest:
+            changed.append((record, digest, known[record.external_id][0]))
+    summary.unchanged = len(records) - len(new) - len(changed)
+    with progress(f"writing {summary.label}", total=len(new) + len(changed)) as advance:
+        for start in range(0, len(new), BATCH):
+            chunk = new[start : start + BATCH]
+            rows = [_row(r, d, topic_ids, source_ids, now) | _created(r, now) for r, d in chunk]
+            ids = conn.scalars(
+                insert(Question).returning(Question.id, sort_by_parameter_order=True), rows
+            ).all()
+            _insert_answers(conn, [(r, i) for (r, _), i in zip(chunk, ids, strict=True)], now)
+            advance(len(chunk))
+        for start in range(0, len(changed), BATCH):
+            batch = changed[start : start + BATCH]
+            _update(conn, batch, topic_ids, source_ids, now)
+            advance(len(batch))
+    summary.added, summary.updated = len(new), len(changed)
+
+
+def _update(
+    conn: Connection,
+    batch: list[tuple[QuestionRecord, str, int]],
+    topic_ids: dict[str, int],
+    source_ids: dict[str, int],
+    now: datetime,
+) -> None:
+    for record, digest, id_ in batch:
+        values = _row(record, digest, topic_ids, source_ids, now)
+        if record.created is not None:
+            values["created_at"] = record.created
+        conn.execute(update(Question).where(Question.id == id_).values(**values))
+    ids = [id_ for _, _, id_ in batch]
+    conn.execute(delete(Answer).where(Answer.question_id.in_(ids)))
+    _insert_answers(conn, [(record, id_) for record, _, id_ in batch], now)
+
+
+def _row(
+    r: QuestionRecord,
+    digest: str,
+    topic_ids: dict[str, int],
+    source_ids: dict[str, int],
+    now: datetime,
+) -> dict[str, Any]:
+    assert r.topic is not None  # resolved in _validate
+    return {
+        "external_id": r.external_id,
+        "title": r.title,
+        "body": r.body,
+        "focus": r.focus,
+        "focus_category": r.focus_category,
+        "synonyms": r.synonyms,
+        "cuis": r.cuis,
+        "semantic_types": r.semantic_types,
+        "semantic_group": r.semantic_group,
+        "annotations": r.annotations,
+        "question_type": r.question_type,
+        "topic_id": topic_ids[r.topic],
+        "source_id": source_ids[r.source],
+        "document_id": r.document_id,
+        "source_url": r.source_url,
+        "language": r.language,
+        "status": r.status,
+        "content_hash": digest,
+        "updated_at": now,
+    }
+
+
+def _created(record: QuestionRecord, now: datetime) -> dict[str, datetime]:
+    return {"created_at": record.created or now}
+
+
+def _insert_answers(
+    conn: Connection, pairs: list[tuple[QuestionRecord, int]], now: datetime
+) -> None:
+    rows = [
+        {
+            "question_id": question_id,
+            "position": position,
+            "body": a.body,
+            "author": a.author,
+            "author_role": a.author_role,
+            "source_url": a.source_url,
+            "created_at": a.created or record.created or now,
+        }
+        for record, question_id in pairs
+        for position, a in enumerate(record.answers)
+    ]
+    if rows:
+        conn.execute(insert(Answer), rows)
