@@ -14,13 +14,22 @@ from healthqa.ingest import ImportRejected, JSONLError, export_jsonl, import_jso
 from healthqa.ingest.records import LIMITS
 from healthqa.store import get_question, stats
 
-SOURCE = {"kind": "source", "key": "clinic", "name": "Example Clinic", "licence": "CC BY 4.0",
-          "attribution": "Answers by Example Clinic's nurses."}
+SOURCE = {
+    "kind": "source",
+    "key": "clinic",
+    "name": "Example Clinic",
+    "licence": "CC BY 4.0",
+    "attribution": "Answers by Example Clinic's nurses.",
+}
 
 
 def question(n: int, **extra: Any) -> dict[str, Any]:
-    base = {"id": f"clinic-{n}", "title": f"Question {n}?", "source": "clinic",
-            "answers": [{"body": f"Answer {n}.", "author": "Nurse Lee"}]}
+    base = {
+        "id": f"clinic-{n}",
+        "title": f"Question {n}?",
+        "source": "clinic",
+        "answers": [{"body": f"Answer {n}.", "author": "Nurse Lee"}],
+    }
     return base | extra
 
 
@@ -46,8 +55,11 @@ def test_import_then_update_in_place(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_export_round_trips(engine: Engine, tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "a.jsonl", SOURCE, question(1, body="Asker's words", focus="Flu",
-                                                              synonyms=["influenza"]))
+    path = write_lines(
+        tmp_path / "a.jsonl",
+        SOURCE,
+        question(1, body="Asker's words", focus="Flu", synonyms=["influenza"]),
+    )
     import_jsonl(engine, path)
     buffer = io.StringIO()
     assert export_jsonl(engine, buffer) == 1
@@ -63,7 +75,7 @@ def test_bad_lines_are_named_and_the_good_ones_import(engine: Engine, tmp_path: 
         b"{not json",
         json.dumps({"title": "no id"}).encode(),
         json.dumps(question(4, title=None)).encode(),
-        "{\"id\": \"clinic-5\", \"title\": \"caf\xe9\"}".encode("latin-1"),
+        '{"id": "clinic-5", "title": "caf\xe9"}'.encode("latin-1"),
         json.dumps(question(6, title="x" * (LIMITS["title"] + 1))).encode(),
         json.dumps(question(7, answers=[{"author": "nobody"}])).encode(),
         json.dumps(question(8, topic="astrology")).encode(),

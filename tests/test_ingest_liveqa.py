@@ -63,6 +63,4 @@ def test_question_without_id_is_rejected_with_its_position(
     )
     summary = import_liveqa(sqlite_engine, file)
     assert summary.added == 1
-    assert [str(r) for r in summary.rejected] == [
-        f"{file} question 2: field 'questionid': missing"
-    ]
+    assert [str(r) for r in summary.rejected] == [f"{file} question 2: field 'questionid': missing"]

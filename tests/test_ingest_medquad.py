@@ -19,9 +19,18 @@ PAIRS = 47_457
 ANSWERED = 16_423
 
 BY_SOURCE = {
-    "ADAM": 17_348, "CDC": 270, "CancerGov": 729, "GARD": 5_394, "GHR": 5_430,
-    "MPlusDrugs": 12_889, "MPlusHealthTopics": 981, "MPlusHerbsSupplements": 792, "NHLBI": 559,
-    "NIDDK": 1_192, "NIHSeniorHealth": 769, "NINDS": 1_104,
+    "ADAM": 17_348,
+    "CDC": 270,
+    "CancerGov": 729,
+    "GARD": 5_394,
+    "GHR": 5_430,
+    "MPlusDrugs": 12_889,
+    "MPlusHealthTopics": 981,
+    "MPlusHerbsSupplements": 792,
+    "NHLBI": 559,
+    "NIDDK": 1_192,
+    "NIHSeniorHealth": 769,
+    "NINDS": 1_104,
 }
 
 GHR_DOC = "MedQuAD-master/3_GHR_QA/0000001.xml"
@@ -87,7 +96,9 @@ def test_copyright_removed_answers_keep_question_and_url(
     assert q.focus_category == "Disease"
 
 
-def test_older_schemas_and_file_named_ids(engine: Engine, medquad_zip: Path, tmp_path: Path) -> None:
+def test_older_schemas_and_file_named_ids(
+    engine: Engine, medquad_zip: Path, tmp_path: Path
+) -> None:
     import_medquad(engine, _extract(medquad_zip, tmp_path, SAMPLE))
     assert get_question(engine, "NINDS_0000007_Sec2").question_type == "treatment"
     assert get_question(engine, "CDC_0000397_Sec1").focus == "Parasites - Taeniasis"
