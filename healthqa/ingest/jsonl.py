@@ -44,7 +44,9 @@ def read(path: Path) -> tuple[list[QuestionRecord], list[SourceRecord], list[Rej
         raise JSONLError(f"{path}: cannot read ({exc.strerror})") from exc
     if not data.strip():
         raise JSONLError(f"{path}: the file is empty")
-    records, sources, rejected = [], [], []
+    records: list[QuestionRecord] = []
+    sources: list[SourceRecord] = []
+    rejected: list[Rejection] = []
     for number, obj in _objects(path, data, rejected):
         where = f"{path}:{number}"
         try:

@@ -220,12 +220,12 @@ def _pair_record(
         title=_title(_text(question)),
         source=source,
         where=where,
-        focus=(fields.get("focus") or [""])[0],
-        focus_category=(fields.get("category") or [None])[0],
+        focus=_first(fields, "focus") or "",
+        focus_category=_first(fields, "category"),
         synonyms=fields.get("synonym", []),
         cuis=fields.get("cui", []),
         semantic_types=fields.get("semantic_type", []),
-        semantic_group=(fields.get("semantic_group") or [None])[0],
+        semantic_group=_first(fields, "semantic_group"),
         annotations={"qid": question.get("qid")} if question.get("qid") else {},
         question_type=question.get("qtype"),
         document_id=doc_id,
@@ -234,6 +234,11 @@ def _pair_record(
         if answer
         else [],
     )
+
+
+def _first(fields: dict[str, list[str]], kind: str) -> str | None:
+    values = fields.get(kind)
+    return values[0] if values else None
 
 
 def _child(el: etree._Element, name: str) -> etree._Element | None:
