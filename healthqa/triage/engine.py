@@ -1,0 +1,100 @@
+"""The triage engine: normalise a message, fire the rules in context, pick the level."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from healthqa.triage.advice import advise
+from healthqa.triage.context import Context
+from healthqa.triage.result import Level, RedFlag, Triage
+from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules
+
+_TAGS = re.compile(r"<[^<>]{0,2000}>")
+_QUOTES = str.maketrans({"'": None, "’": None, "‘": None, "`": None, "´": None, "\u00a0": " "})
+
+
+def normalize(text: str, spelling: Spelling | None = None) -> str:
+    """Lower-case text without HTML or apostrophes, with known misspellings corrected."""
+    if "<" in text or "&" in text:
+        text = _TAGS.sub(" ", html.unescape(text))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower().translate(_QUOTES)
+    return (spelling or default_rules().spelling).correct(text)
+
+
+def _find(rule: Rule, ctx: Context, spans: list[Span]) -> re.Match[str] | None:
+    """The first match of the rule's finding, within `spans`, that counts in its context."""
+    for lo, hi in spans:
+        for match in rule.find.finditer(ctx.text, lo, hi):
+            start, end = match.span()
+            if rule.unless is not None:
+                clause = ctx.clause(start, end)
+                if rule.unless.search(ctx.text, clause[0], clause[1]):
+                    continue
+            if ctx.suppressed(start, end) is None:
+                return match
+    return None
+
+
+def _affirmed(pattern: re.Pattern[str], ctx: Context) -> str | None:
+    """The first match of a `with` group that is not negated (cached per message)."""
+    if pattern.pattern not in ctx.affirmed:
+        ctx.affirmed[pattern.pattern] = None
+        for match in pattern.finditer(ctx.text):
+            start, end = match.span()
+            if not ctx.negated(start, end, ctx.clause(start, end)):
+                ctx.affirmed[pattern.pattern] = match[0]
+                break
+    return ctx.affirmed[pattern.pattern]
+
+
+def _flag(rule: Rule, ctx: Context, spans: list[Span]) -> RedFlag | None:
+    found = _find(rule, ctx, spans)
+    if found is None:
+        return None
+    matched = [found[0]]
+    for group in rule.with_:
+        extra = _affirmed(group, ctx)
+        if extra is None:
+            return None
+        matched.append(extra)
+    words: list[str] = []
+    for text in (m.strip() for m in matched):
+        if not any(text in earlier for earlier in words):
+            words.append(text)
+    level = rule.level
+    if level is Level.EMERGENCY and ctx.resolved(*found.span()):
+        level = Level.URGENT  # passed symptoms still need a doctor today (NHS: TIA, chest pain)
+    return RedFlag(rule.id, rule.name, tuple(words), rule.rationale, level, rule.crisis)
+
+
+def _strongest_per_family(flags: list[RedFlag]) -> tuple[RedFlag, ...]:
+    """Drop a flag when its family already has a higher-level one (chest pain < heart attack)."""
+    top: dict[str, int] = {}
+    for flag in flags:
+        top[flag.family] = max(top.get(flag.family, 0), flag.level.rank)
+    kept = [flag for flag in flags if flag.level.rank == top[flag.family]]
+    return tuple(sorted(kept, key=lambda flag: -flag.level.rank))
+
+
+def find_flags(text: str, rules: RuleSet | None = None) -> tuple[RedFlag, ...]:
+    """The red flags in `text`, most serious first."""
+    ruleset = rules or default_rules()
+    ctx = Context(normalize(text, ruleset.spelling), ruleset.cues)
+    candidates = ruleset.candidates(ctx.text)
+    flags = [flag for rule, spans in candidates if (flag := _flag(rule, ctx, spans)) is not None]
+    return _strongest_per_family(flags)
+
+
+def triage(text: str, country: str | None = None, *, rules: RuleSet | None = None) -> Triage:
+    """Triage one message: its level, the red flags found, and the advice to show first.
+
+    `country` (ISO code such as "GB") picks the phone numbers; without it the HEALTHQA_COUNTRY
+    environment variable is used, else the international default (112).
+    """
+    flags = find_flags(text, rules)
+    level = flags[0].level if flags else Level.ROUTINE
+    return Triage(level, flags, advise(level, flags, country) if flags else None)
