@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,11 +15,18 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from healthqa import ingest
+from healthqa import ingest, triage_eval
 from healthqa.ingest.jsonl import question_dict
 from healthqa.ingest.topics import TopicsFileError
-from healthqa.kb import load_demo_if_empty, open_kb
+from healthqa.kb import load_demo_if_empty, open_index, open_kb
+from healthqa.progress import progress
+from healthqa.search.ask import AskError, AskResult
+from healthqa.search.ask import ask as ask_index
+from healthqa.search.batch import BatchError, read_queries, trec_lines
+from healthqa.search.evaluate import evaluate
+from healthqa.search.index import SearchIndex
 from healthqa.store import DatabaseURLError, QuestionNotFound, get_question, stats
+from healthqa.triage import Triage, TriageInputError, batch_line, read_batch, triage
 
 app = typer.Typer(help="healthqa: a self-hosted consumer-health Q&A system.", no_args_is_help=True)
 import_app = typer.Typer(help="Import questions and answers (idempotent).", no_args_is_help=True)
@@ -28,8 +36,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(eval_app, name="eval")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # Failures a user can act on: printed as one line, exit code 1, no traceback.
 USER_ERRORS = (
@@ -224,6 +232,266 @@ def serve(
             out.print(f"empty knowledge base: loaded the demo corpus ({summary.added} questions)")
         out.print(f"healthqa on http://{host}:{port}/")
         uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+
+
+# ----- the answer engine -----
+
+
+@app.command("index")
+def build_index(
+    ctx: typer.Context,
+    rebuild: Annotated[bool, typer.Option(help="Start from scratch.")] = True,
+) -> None:
+    """(Re)build the search indexes: lexical, and embeddings for new or changed text."""
+    with _kb(ctx) as engine:
+        start = time.perf_counter()
+        index = open_index(engine, rebuild=rebuild)
+        out.print(
+            f"indexed {len(index.docs):,} questions in {time.perf_counter() - start:.1f} s "
+            f"({len(index.lexical):,} lexical, {len(index.semantic):,} vectors) at {index.path}"
+        )
+
+
+@app.command("ask")
+def ask_command(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="Your question, in your own words.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="How many matches.")] = 10,
+    topic: Annotated[str | None, typer.Option(help="Only this topic (a slug).")] = None,
+    batch: Annotated[Path | None, typer.Option(help="Queries file: lines 'qid<TAB>text'.")] = None,
+    run: Annotated[
+        Path | None, typer.Option(help="With --batch: write a TREC run file here.")
+    ] = None,
+    tag: Annotated[str, typer.Option(help="Run tag in the TREC file.")] = "healthqa",
+    as_json: JsonOption = False,
+) -> None:
+    """Find the stored questions that ask what you ask, with their answers' sources."""
+    if (text is None) == (batch is None):
+        err.print("error: give either a question or --batch FILE")
+        raise typer.Exit(2)
+    with _kb(ctx) as engine:
+        index = open_index(engine)
+        try:
+            if batch is not None:
+                _ask_batch(index, batch, run, k, tag, topic)
+                return
+            assert text is not None
+            result = ask_index(index, text, k, topic)
+        except (AskError, BatchError) as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        result.triage = triage(text).to_dict()
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_result(result)
+
+
+def _print_result(result: AskResult) -> None:
+    level = (result.triage or {}).get("level")
+    if level in ("emergency", "urgent"):
+        advice = (result.triage or {}).get("advice") or {}
+        out.print(
+            f"[bold red]{level.upper()}:[/bold red] {advice.get('headline', '')}",
+            markup=True,
+            highlight=False,
+        )
+    if result.trimmed:
+        out.print(f"(your message was long: the first {len(result.query):,} characters were used)")
+    if not result.matches:
+        out.print("No stored question matches yet. You can ask an expert on the website.")
+    for n, m in enumerate(result.matches, 1):
+        out.print(
+            f"\n[bold]{n}. {m.title}[/bold]  [dim]{m.id} · score {m.score:.3f}[/dim]",
+            markup=True,
+            highlight=False,
+        )
+        out.print(
+            m.snippet or f"Answer on {m.source_name}: {m.source_url}", markup=False, highlight=False
+        )
+        why = [f"focus {m.why.focus}" if m.why.focus else "", f"type {m.question_type}"]
+        why.append("words: " + ", ".join(m.why.terms) if m.why.terms else "")
+        out.print(
+            f"source: {m.source_name} {m.source_url or ''}  · " + "; ".join(w for w in why if w),
+            style="dim",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _ask_batch(
+    index: SearchIndex, path: Path, run: Path | None, k: int, tag: str, topic: str | None
+) -> None:
+    queries = read_queries(path)
+    target = run.open("w", encoding="utf-8") if run else sys.stdout
+    try:
+        with progress("asking", total=len(queries)) as advance:
+            for qid, text in queries:
+                for line in trec_lines(qid, ask_index(index, text, k, topic), tag):
+                    target.write(line)
+                advance(1)
+    finally:
+        if run:
+            target.close()
+    if run:
+        err.print(f"wrote {len(queries):,} queries to {run}")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_engine(
+    ctx: typer.Context,
+    data: Annotated[
+        Path, typer.Option(help="Folder holding mqp.csv and liveqa-med-train/.")
+    ] = Path("../shared/data"),
+    as_json: JsonOption = False,
+) -> None:
+    """Development benchmarks of the answer engine (MQP, LiveQA) beside plain baselines."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _kb(ctx) as engine:
+        report = evaluate(open_index(engine), data)
+    if as_json:
+        print(json.dumps({"rows": report.rows, "notes": report.notes}, indent=2))
+        return
+    table = Table(title="answer engine, development sets")
+    table.add_column("system")
+    for column in report.columns:
+        table.add_column(column, justify="right")
+    for system, values in report.rows.items():
+        table.add_row(system, *(f"{values[c]:.3f}" if c in values else "-" for c in report.columns))
+    out.print(table)
+    for note in report.notes:
+        out.print(note, style="dim", markup=False)
+
+
+@app.command("triage")
+def triage_command(
+    text: Annotated[str | None, typer.Argument(help="A message to triage.")] = None,
+    batch: Annotated[Path | None, typer.Option(help="Messages file: lines 'id<TAB>text'.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="With --batch: write the results here.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Country code for phone numbers [env: HEALTHQA_COUNTRY].")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Say whether a message is an emergency, urgent or routine, and what to do now.
+
+    With --batch, print 'id<TAB>level<TAB>flags' per message (or JSON lines with --json).
+    """
+    if (text is None) == (batch is None):
+        err.print("error: give either a message or --batch FILE")
+        raise typer.Exit(2)
+    if batch is not None:
+        _triage_batch(batch, out_file, country, as_json)
+        return
+    assert text is not None
+    result = triage(text, country)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_triage(result)
+
+
+def _print_triage(result: Triage) -> None:
+    colour = {"emergency": "bold red", "urgent": "bold yellow"}.get(result.level.value, "green")
+    out.print(f"[{colour}]{result.level.value.upper()}[/{colour}]", markup=True)
+    if result.advice is None:
+        out.print("No red flags found.", markup=False)
+        return
+    out.print(result.advice.headline, markup=False, highlight=False)
+    for line in result.advice.more:
+        out.print(line, markup=False, highlight=False)
+    table = Table("red flag", "words that triggered it", "rule")
+    for flag in result.flags:
+        table.add_row(flag.name, "; ".join(flag.matched), flag.rule)
+    out.print(table)
+    for flag in result.flags:
+        out.print(f"{flag.name}: {flag.rationale}", style="dim", markup=False, highlight=False)
+
+
+def _triage_batch(path: Path, out_file: Path | None, country: str | None, as_json: bool) -> None:
+    try:
+        rows = read_batch(path)
+    except TriageInputError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    target = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
+    levels: dict[str, int] = {}
+    try:
+        for message_id, text in rows:
+            result = triage(text, country)
+            levels[result.level.value] = levels.get(result.level.value, 0) + 1
+            line = json.dumps({"id": message_id, **result.to_dict()}, ensure_ascii=False)
+            target.write((line if as_json else batch_line(message_id, result)) + "\n")
+    finally:
+        if out_file:
+            target.close()
+    counts = ", ".join(f"{n:,} {level}" for level, n in sorted(levels.items()))
+    err.print(f"triaged {len(rows):,} messages: {counts or 'none'}", markup=False)
+
+
+@eval_app.command("triage")
+def eval_triage(
+    set_file: Annotated[
+        Path | None, typer.Option("--set", help="Labelled messages (default: the packaged set).")
+    ] = None,
+    liveqa: Annotated[
+        Path | None,
+        typer.Option(help="Also list the LiveQA questions flagged (folder of the XML files)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Precision and recall of urgent-symptom triage per level; exit 1 if a target is missed."""
+    try:
+        report = triage_eval.evaluate(set_file)
+        flagged = triage_eval.liveqa_flags(liveqa) if liveqa else None
+    except (triage_eval.EvalSetError, OSError) as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        liveqa_rows = [f.to_dict() for f in flagged] if flagged is not None else None
+        print(json.dumps({"eval": report.to_dict(), "liveqa": liveqa_rows}, indent=2))
+    else:
+        _print_triage_report(report, flagged)
+    failures = report.target_failures()
+    for failure in failures:
+        err.print(f"target missed: {failure}", markup=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_triage_report(
+    report: triage_eval.EvalReport, flagged: list[triage_eval.LiveQAFlag] | None
+) -> None:
+    for name, part in report.parts.items():
+        table = Table(title=f"triage, {name} ({part.size} messages, accuracy {part.accuracy:.3f})")
+        for column in ("level", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "level" else "right")
+        for s in part.scores:
+            table.add_row(
+                s.level.value,
+                f"{s.precision:.3f}",
+                f"{s.recall:.3f}",
+                f"{s.f1:.3f}",
+                str(s.support),
+            )
+        out.print(table)
+        share = part.informational_flagged_emergency
+        out.print(f"routine informational questions flagged emergency: {share:.1%}", style="dim")
+    for miss in report.parts["all"].misses:
+        out.print(
+            f"miss {miss.id} [{miss.kind}] {miss.expected.value} -> {miss.got.value}: "
+            f"{miss.text[:80]}",
+            markup=False,
+            highlight=False,
+        )
+    if flagged is not None:
+        table = Table("id", "level", "flags", "question", title=f"LiveQA: {len(flagged)} flagged")
+        for f in flagged:
+            table.add_row(f.id, f.level.value, ", ".join(x.rule for x in f.flags), f.text[:80])
+        out.print(table)
 
 
 def main() -> None:

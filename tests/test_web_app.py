@@ -20,7 +20,8 @@ def test_first_start_loads_demo_and_lists_it(sqlite_engine: Engine) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "Medical disclaimer" in page.text and "emergency" in page.text
-    assert "/q/demo-0001" in page.text
+    assert page.text.count('href="/q/demo-') == 50  # newest first, 50 a page
+    assert "/q/demo-0001" in client.get("/?page=2").text
 
     question = client.get("/q/demo-0001")
     assert question.status_code == 200
