@@ -1,0 +1,1 @@
+"""Search: question understanding, the lexical and semantic indexes, fusion and ranking."""

@@ -1,0 +1,133 @@
+"""The search index: lexical and semantic indexes over the searchable questions, kept in step
+with the database.
+
+`SearchIndex.open` loads what is on disk and in the embedding cache and catches up with the
+database; `refresh` applies what changed since (new, edited, removed questions) without a
+rebuild, so a question is searchable as soon as it is stored. `build` starts from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from healthqa.config import Settings, data_dir
+from healthqa.progress import progress
+from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
+from healthqa.search.lexical import LexicalIndex
+from healthqa.search.semantic import Embedder, SemanticIndex, embed_cached
+from healthqa.search.understand import FocusMatcher
+
+STATE = "state.json"
+REFRESH_EVERY = 1.0  # seconds between checks of the database watermark while serving
+
+
+def index_dir(settings: Settings) -> Path:
+    if settings.index_dir:
+        return settings.index_dir
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    return data_dir() / "index" / digest
+
+
+class SearchIndex:
+    """Everything `ask` searches, in memory, plus the lexical index on disk."""
+
+    def __init__(self, engine: Engine, path: Path, embedder: Embedder) -> None:
+        self.engine = engine
+        self.path = path
+        self.embedder = embedder
+        self.docs: dict[int, SearchDoc] = {}
+        self.semantic = SemanticIndex(embedder.dim)
+        self.lexical = LexicalIndex(path / "lexical")
+        self.focus = FocusMatcher(())
+        self._mark: Watermark | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, engine: Engine, settings: Settings, *, rebuild: bool = False) -> SearchIndex:
+        """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
+        index = cls(engine, index_dir(settings), Embedder(settings.model_path))
+        mark = watermark(engine)  # before loading: later changes are caught by refresh()
+        docs = load_docs(engine)
+        if rebuild or index._read_state() != index._state(mark):
+            index.lexical = LexicalIndex.create(index.path / "lexical", docs)
+        index._load(docs, mark)
+        return index
+
+    def _load(self, docs: list[SearchDoc], mark: Watermark) -> None:
+        """Fill the in-memory parts from the documents (embedding only uncached text)."""
+        with progress("embedding questions", total=len(docs)) as advance:
+            texts = [d.embed_text for d in docs]
+            vectors = embed_cached(self.engine, self.embedder, texts, advance)
+        self.semantic.upsert([d.id for d in docs], vectors)
+        self.docs = {d.id: d for d in docs}
+        self.focus = FocusMatcher(_focus_names(self.docs.values()))
+        self._mark = mark
+        self._write_state(mark)
+
+    def refresh(self, *, force: bool = False) -> int:
+        """Catch up with the database; returns how many questions changed. Cheap when none did."""
+        now = time.monotonic()
+        if not force and now - self._checked < REFRESH_EVERY:
+            return 0
+        with self._lock:
+            self._checked = now
+            mark = watermark(self.engine)
+            if mark == self._mark:
+                return 0
+            return self._catch_up(mark)
+
+    def _catch_up(self, mark: Watermark) -> int:
+        since = self._mark.last_update if self._mark else None
+        changed = load_docs(self.engine, since=since)
+        gone = sorted(set(self.docs) - searchable_ids(self.engine))
+        vectors = embed_cached(self.engine, self.embedder, [d.embed_text for d in changed])
+        self.lexical.upsert(changed, delete=gone)
+        self.semantic.upsert([d.id for d in changed], vectors, delete=gone)
+        for qid in gone:
+            self.docs.pop(qid, None)
+        self.docs.update({d.id: d for d in changed})
+        if changed or gone:
+            self.focus = FocusMatcher(_focus_names(self.docs.values()))
+        self._mark = mark
+        self._write_state(mark)
+        return len(changed) + len(gone)
+
+    def _state(self, mark: Watermark) -> dict[str, object]:
+        """What `state.json` says when the lexical index on disk matches the database."""
+        state: dict[str, object] = json.loads(
+            json.dumps(asdict(mark) | {"model": self.embedder.name}, default=_iso)
+        )
+        return state
+
+    def _read_state(self) -> object:
+        try:
+            return json.loads((self.path / STATE).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _write_state(self, mark: Watermark) -> None:
+        (self.path / STATE).write_text(json.dumps(self._state(mark)))
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _focus_names(docs: Iterable[SearchDoc]) -> list[tuple[str, str]]:
+    names: dict[tuple[str, str], None] = {}
+    for doc in docs:
+        if doc.focus:
+            names[(doc.focus, doc.focus)] = None
+            for synonym in doc.synonyms:
+                names[(synonym, doc.focus)] = None
+    return list(names)

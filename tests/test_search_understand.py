@@ -1,0 +1,264 @@
+"""Question understanding: focus matching (with small vocabularies, then MedQuAD's own) and the
+shipped question-type model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from healthqa.search.understand import (
+    FOCUS_TOKEN,
+    FocusMatch,
+    FocusMatcher,
+    ModelFileError,
+    TypeClassifier,
+    masked_words,
+)
+
+MEDQUAD_ZIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "MedQuAD-master.zip"
+
+VOCABULARY = [
+    ("Hemochromatosis", "Hemochromatosis"),
+    ("Iron overload", "Hemochromatosis"),
+    ("Raynaud's syndrome", "Raynaud's syndrome"),
+    ("Diabetes", "Diabetes"),
+    ("Type 2 diabetes", "Type 2 diabetes"),
+    ("Alzheimer's disease", "Alzheimer's disease"),
+    ("Parkinson's disease", "Parkinson's disease"),
+    ("Breast cancer", "Breast cancer"),
+    ("Cancer", "Cancer"),
+    ("IUD", "Intrauterine devices"),
+    ("Cerebral palsy", "Cerebral palsy"),
+    ("CP", "Cerebral palsy"),
+    ("SAD", "Seasonal affective disorder"),
+    ("ALL", "Acute lymphoblastic leukemia"),
+    ("AS", "Ankylosing spondylitis"),
+    ("MS", "Multiple sclerosis"),
+    ("ADHD", "Attention deficit hyperactivity disorder"),
+    ("Speed", "Methamphetamine"),
+    ("Period", "Menstruation"),
+    ("Mind", "Mental health"),
+    ("THE syndrome", "Trichohepatoenteric syndrome"),
+    ("Lice", "Head lice"),
+    ("Rabies", "Rabies"),
+    ("Mono", "Mononucleosis"),
+    ("Mono", "Infectious mononucleosis"),
+    ("Leukemia, acute myeloid", "Acute myeloid leukemia"),
+    ("Amyotrophic lateral sclerosis (ALS)", "Amyotrophic lateral sclerosis"),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> FocusMatcher:
+    return FocusMatcher(VOCABULARY)
+
+
+def foci(matcher: FocusMatcher, text: str) -> list[str]:
+    return [m.focus for m in matcher.match(text)]
+
+
+def test_finds_the_focus_with_its_place_in_the_text(matcher: FocusMatcher) -> None:
+    text = "Hi, my mother was diagnosed with hemochromatosis last year. Can she eat red meat?"
+    (m,) = matcher.match(text)
+    assert (m.name, m.focus, m.corrected) == ("Hemochromatosis", "Hemochromatosis", False)
+    assert text[m.start : m.end] == "hemochromatosis"
+    assert 0 < m.score < 1
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("is hemochromotosis inherited", "Hemochromatosis"),
+        ("my diabetis is getting worse", "Diabetes"),
+        ("grandpa has alzhimers", "Alzheimer's disease"),
+        ("Hemochromatossis", "Hemochromatosis"),
+    ],
+)
+def test_misspelt_names_are_corrected(matcher: FocusMatcher, text: str, focus: str) -> None:
+    (m,) = matcher.match(text)
+    assert (m.focus, m.corrected) == (focus, True)
+
+
+def test_english_words_are_never_corrected_into_names(matcher: FocusMatcher) -> None:
+    assert foci(matcher, "I like babies, they are fun") == []  # not "lice", not "rabies"
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("raynauds syndrome in my toes", "Raynaud's syndrome"),
+        ("RAYNAUD’S SYNDROME", "Raynaud's syndrome"),
+        ("my dad has parkinsons", "Parkinson's disease"),
+        ("Parkinson's", "Parkinson's disease"),
+        ("iron-overload", "Hemochromatosis"),
+        ("are IUDs safe", "Intrauterine devices"),
+        ("acute myeloid leukemia", "Acute myeloid leukemia"),
+        ("amyotrophic lateral sclerosis", "Amyotrophic lateral sclerosis"),
+        ("he was told it is ALS", "Amyotrophic lateral sclerosis"),
+    ],
+)
+def test_punctuation_plurals_and_name_variants(
+    matcher: FocusMatcher, text: str, focus: str
+) -> None:
+    assert foci(matcher, text) == [focus]
+    assert not matcher.match(text)[0].corrected
+
+
+def test_longest_name_wins_and_matches_do_not_overlap(matcher: FocusMatcher) -> None:
+    assert foci(matcher, "she has breast cancer") == ["Breast cancer"]
+    assert foci(matcher, "type 2 diabetes") == ["Type 2 diabetes"]
+    found = matcher.match("breast cancer, then cancer again")
+    assert [m.name for m in found] == ["Breast cancer", "Cancer"]
+    assert found[0].end <= found[1].start
+
+
+def test_acronyms_match_only_in_capitals(matcher: FocusMatcher) -> None:
+    assert foci(matcher, "my son has CP") == ["Cerebral palsy"]
+    assert foci(matcher, "my son has cp") == []
+    assert foci(matcher, "my daughter was told she has ALL") == ["Acute lymphoblastic leukemia"]
+    assert foci(matcher, "I feel so sad about it all") == []
+    assert foci(matcher, "tired AS usual, MS diagnosed") == ["Multiple sclerosis"]  # AS: stop word
+    assert foci(matcher, "I AM HAVING MS FOR YEARS") == []  # shouting is not an acronym
+    assert foci(matcher, "does adhd run in families") == [
+        "Attention deficit hyperactivity disorder"
+    ]
+
+
+def test_common_words_never_match_alone(matcher: FocusMatcher) -> None:
+    assert foci(matcher, "the speed of my period, never mind") == []
+    assert foci(matcher, "the syndrome got worse") == []
+
+
+def test_rarer_earlier_names_come_first(matcher: FocusMatcher) -> None:
+    found = matcher.match("Hemochromatosis. Could it turn into cancer, or cancer of the liver?")
+    assert [m.focus for m in found] == ["Hemochromatosis", "Cancer", "Cancer"]
+    assert found[0].score > found[1].score == found[2].score
+
+
+def test_foci_lists_every_focus_a_name_can_mean(matcher: FocusMatcher) -> None:
+    assert sorted(matcher.foci("mono")) == ["Infectious mononucleosis", "Mononucleosis"]
+    assert matcher.foci("CP") == ["Cerebral palsy"]
+    assert matcher.foci("unknown thing") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "🙂🙂🙂 hemochromatosis 🙂", "<b>diabetes</b>&nbsp;<i>x</i>", "diabetes " * 6_000],
+)
+def test_odd_input_never_crashes(matcher: FocusMatcher, text: str) -> None:
+    found = matcher.match(text)
+    assert all(isinstance(m, FocusMatch) and 0 <= m.start < m.end <= len(text) for m in found)
+
+
+def test_an_empty_vocabulary_matches_nothing() -> None:
+    assert FocusMatcher(()).match("diabetes") == []
+
+
+@pytest.fixture(scope="module")
+def types() -> TypeClassifier:
+    return TypeClassifier.load()
+
+
+def top(types: TypeClassifier, text: str, focus: str) -> str:
+    start = text.index(focus)
+    return types.predict(text, [(start, start + len(focus))])[0][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "focus", "qtype"),
+    [
+        ("What are the side effects of metformin?", "metformin", "side effects"),
+        ("How is psoriasis treated?", "psoriasis", "treatment"),
+        ("Can my kids inherit hemochromatosis?", "hemochromatosis", "inheritance"),
+        ("What causes gout?", "gout", "causes"),
+        ("how do I get rid of warts", "warts", "treatment"),
+        ("How much ibuprofen should I take?", "ibuprofen", "usage"),
+        ("What are the chances my children get cystic fibrosis?", "cystic fibrosis", "inheritance"),
+        ("Where can I find a support group for lupus?", "lupus", "support groups"),
+        ("I forgot to take my dose of warfarin", "warfarin", "forget a dose"),
+        ("Is there a test for celiac disease?", "celiac disease", "exams and tests"),
+        ("How can I prevent shingles?", "shingles", "prevention"),
+        ("What is the life expectancy with ALS?", "ALS", "outlook"),
+        ("Is hemochromatosis contagious?", "hemochromatosis", "susceptibility"),
+        ("Can I take ibuprofen with warfarin?", "ibuprofen", "interactions with medications"),
+        ("Is it safe to take sertraline while pregnant?", "sertraline", "precautions"),
+    ],
+)
+def test_the_shipped_model_knows_simple_questions(
+    types: TypeClassifier, text: str, focus: str, qtype: str
+) -> None:
+    assert top(types, text, focus) == qtype
+
+
+def test_predictions_are_every_type_best_first(types: TypeClassifier) -> None:
+    ranked = types.predict("Is hemochromatosis contagious?")
+    assert sorted(t for t, _ in ranked) == sorted(types.labels)
+    probs = [p for _, p in ranked]
+    assert probs == sorted(probs, reverse=True)
+    assert sum(probs) == pytest.approx(1, abs=0.01)
+
+
+def test_the_focus_is_masked_so_the_disease_does_not_decide(types: TypeClassifier) -> None:
+    assert masked_words("What causes Raynaud's syndrome?", [(12, 30)]) == [
+        "what",
+        "cause",
+        FOCUS_TOKEN,
+    ]
+    assert (
+        top(types, "What causes treatment-resistant depression?", "treatment-resistant depression")
+        == "causes"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["", "?", "🙂" * 50, "<script>alert(1)</script><p>&amp;</p>", "help " * 10_000]
+)
+def test_odd_input_still_ranks_every_type(types: TypeClassifier, text: str) -> None:
+    ranked = types.predict(text, [(0, 3), (2, 1)])
+    assert len(ranked) == len(types.labels)
+
+
+def test_a_broken_model_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "model.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ModelFileError, match="model.npz"):
+        TypeClassifier.load(bad)
+    np.savez(tmp_path / "empty.npz", words=np.zeros(1))
+    with pytest.raises(ModelFileError, match="not a question-type model"):
+        TypeClassifier.load(tmp_path / "empty.npz")
+
+
+@pytest.fixture(scope="module")
+def medquad_matcher() -> FocusMatcher:
+    if not MEDQUAD_ZIP.exists():
+        pytest.skip(f"{MEDQUAD_ZIP} is absent: the real-vocabulary test needs the MedQuAD archive")
+    from healthqa.ingest.medquad import read
+
+    records, _ = read(MEDQUAD_ZIP)
+    return FocusMatcher({(n, r.focus) for r in records if r.focus for n in (r.focus, *r.synonyms)})
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        (
+            "Hi, my mother was diagnosed with hemochromotosis last year and ... can she still eat "
+            "red meat?",
+            "Hemochromatosis",
+        ),
+        ("My sons toe turned white, is it raynauds syndrome?", "Raynaud's Disease"),
+        ("grandad has alzhimers, will I get it too?", "Alzheimer's Disease"),
+        ("my son has ADHD and CP", "Attention deficit hyperactivity disorder"),
+        ("Is irritable bowel syndrome (IBS) curable?", "Irritable Bowel Syndrome"),
+    ],
+)
+def test_medquad_vocabulary(medquad_matcher: FocusMatcher, text: str, focus: str) -> None:
+    found = medquad_matcher.match(text)
+    assert found and found[0].focus.lower() == focus.lower()
+
+
+def test_medquad_vocabulary_ignores_everyday_words(medquad_matcher: FocusMatcher) -> None:
+    text = "I take Wellbutrin HCL XL, 150 MG in the AM; I fall asleep at a slow speed."
+    assert [m.focus for m in medquad_matcher.match(text)] == []
