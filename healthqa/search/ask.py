@@ -122,7 +122,9 @@ def _candidates(
     lexical = index.lexical.search(words, fetch)
     vectors = index.embedder.embed(_texts_to_embed(query))
     semantic = index.semantic.search(vectors, fetch)
-    ids = _unique([i for i, _ in semantic] + [i for i, _ in lexical])
+    ids = [
+        i for i in _unique([i for i, _ in semantic] + [i for i, _ in lexical]) if i in index.docs
+    ]
     if topic:
         ids = [i for i in ids if index.docs[i].topic == topic]
     similarity = index.semantic.similarity(vectors, ids)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from healthqa.config import Settings, data_dir
 from healthqa.progress import progress
 from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
-from healthqa.search.lexical import LexicalIndex
+from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
 from healthqa.search.semantic import Embedder, SemanticIndex, embed_cached
 from healthqa.search.understand import FocusMatcher
 
@@ -40,13 +40,15 @@ def index_dir(settings: Settings) -> Path:
 class SearchIndex:
     """Everything `ask` searches, in memory, plus the lexical index on disk."""
 
-    def __init__(self, engine: Engine, path: Path, embedder: Embedder) -> None:
+    def __init__(
+        self, engine: Engine, path: Path, embedder: Embedder, lexical: LexicalIndex
+    ) -> None:
         self.engine = engine
         self.path = path
         self.embedder = embedder
         self.docs: dict[int, SearchDoc] = {}
         self.semantic = SemanticIndex(embedder.dim)
-        self.lexical = LexicalIndex(path / "lexical")
+        self.lexical = lexical
         self.focus = FocusMatcher(())
         self._mark: Watermark | None = None
         self._checked = 0.0
@@ -55,11 +57,15 @@ class SearchIndex:
     @classmethod
     def open(cls, engine: Engine, settings: Settings, *, rebuild: bool = False) -> SearchIndex:
         """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
-        index = cls(engine, index_dir(settings), Embedder(settings.model_path))
+        path, embedder = index_dir(settings), Embedder(settings.model_path)
         mark = watermark(engine)  # before loading: later changes are caught by refresh()
         docs = load_docs(engine)
-        if rebuild or index._read_state() != index._state(mark):
-            index.lexical = LexicalIndex.create(index.path / "lexical", docs)
+        fresh = not rebuild and _read_state(path) == _state(mark, embedder)
+        # stale, or never built: rebuilding the lexical part takes seconds
+        lexical = (
+            LexicalIndex(path / "lexical") if fresh else LexicalIndex.create(path / "lexical", docs)
+        )
+        index = cls(engine, path, embedder, lexical)
         index._load(docs, mark)
         return index
 
@@ -102,21 +108,23 @@ class SearchIndex:
         self._write_state(mark)
         return len(changed) + len(gone)
 
-    def _state(self, mark: Watermark) -> dict[str, object]:
-        """What `state.json` says when the lexical index on disk matches the database."""
-        state: dict[str, object] = json.loads(
-            json.dumps(asdict(mark) | {"model": self.embedder.name}, default=_iso)
-        )
-        return state
-
-    def _read_state(self) -> object:
-        try:
-            return json.loads((self.path / STATE).read_text())
-        except (OSError, ValueError):
-            return None
-
     def _write_state(self, mark: Watermark) -> None:
-        (self.path / STATE).write_text(json.dumps(self._state(mark)))
+        (self.path / STATE).write_text(json.dumps(_state(mark, self.embedder)))
+
+
+def _state(mark: Watermark, embedder: Embedder) -> dict[str, object]:
+    """What `state.json` says when the lexical index on disk matches the database."""
+    state: dict[str, object] = json.loads(
+        json.dumps(asdict(mark) | {"model": embedder.name, "schema": LEXICAL_SCHEMA}, default=_iso)
+    )
+    return state
+
+
+def _read_state(path: Path) -> object:
+    try:
+        return json.loads((path / STATE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _iso(value: object) -> str:

@@ -20,6 +20,7 @@ import tantivy
 from healthqa.search.documents import SearchDoc
 
 # Field boosts: a match on what the question is about counts more than one in its answer.
+LEXICAL_SCHEMA = 2  # bump when the fields change: indexes on disk are then rebuilt
 BOOSTS = {"title": 1.0, "focus": 1.5, "body": 0.5, "answer": 0.4}
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
@@ -43,7 +44,10 @@ def terms(text: str) -> list[str]:
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    builder.add_unsigned_field("qid", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("qid", stored=True)
+    # Deleting by a u64 term fails silently from Python (the int arrives as i64): a raw text
+    # key is what deletions match on.
+    builder.add_text_field("key", tokenizer_name="raw")
     for field in BOOSTS:
         builder.add_text_field(field, tokenizer_name="en_stem")
     return builder.build()
@@ -69,9 +73,9 @@ class LexicalIndex:
         """Add or replace `docs`, drop the questions in `delete`; visible on return."""
         writer = self._index.writer(heap_size=64_000_000, num_threads=1)
         for qid in delete:
-            writer.delete_documents_by_term("qid", qid)
+            writer.delete_documents_by_term("key", str(qid))
         for doc in docs:
-            writer.delete_documents_by_term("qid", doc.id)
+            writer.delete_documents_by_term("key", str(doc.id))
             writer.add_document(_document(doc))
         writer.commit()
         writer.wait_merging_threads()
@@ -95,6 +99,7 @@ class LexicalIndex:
 def _document(doc: SearchDoc) -> tantivy.Document:
     out = tantivy.Document()
     out.add_unsigned("qid", doc.id)
+    out.add_text("key", str(doc.id))
     out.add_text("title", doc.title)
     out.add_text("focus", " ".join((doc.focus, *doc.synonyms)))
     out.add_text("body", doc.body)
