@@ -120,7 +120,7 @@ def _candidates(
 ) -> list[rank.Candidate]:
     fetch = max(50, 10 * k) * (4 if topic else 1)
     lexical = index.lexical.search(words, fetch)
-    vectors = index.embedder.embed(_texts_to_embed(query))
+    vectors = index.embedder.embed(_texts_to_embed(query), batch_size=1)
     semantic = index.semantic.search(vectors, fetch)
     ids = [
         i for i in _unique([i for i, _ in semantic] + [i for i, _ in lexical]) if i in index.docs
@@ -136,7 +136,7 @@ def _texts_to_embed(query: str) -> list[str]:
     """The whole message, and each question in it: the real question often hides in the middle
     of a long message, and its own embedding is not diluted by the story around it."""
     questions = [q.strip() for q in QUESTION_SENTENCE.findall(query)]
-    return _unique([query] + [q for q in questions if q != query][:3])
+    return _unique([query] + [q for q in questions if q != query][:2])
 
 
 def _distinct(scored: list[rank.Candidate], docs: dict[int, SearchDoc]) -> list[rank.Candidate]:

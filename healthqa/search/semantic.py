@@ -38,7 +38,7 @@ def default_model_path() -> Path:
 class Embedder:
     """Turns texts into unit-length vectors with a local sentence-transformers model."""
 
-    def __init__(self, model_path: Path | None = None, max_tokens: int = 256) -> None:
+    def __init__(self, model_path: Path | None = None, max_tokens: int = 128) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -50,7 +50,8 @@ class Embedder:
         path = model_path or default_model_path()
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
             raise ModelError(f"{path}: not a sentence-transformers model folder")
-        self.name = path.name if model_path else "all-MiniLM-L6-v2"
+        # the cache key covers the truncation too: the same text cut elsewhere embeds differently
+        self.name = f"{path.name if model_path else 'all-MiniLM-L6-v2'}@{max_tokens}"
         self._model: Any = SentenceTransformer(str(path), device="cpu")
         self._model.max_seq_length = max_tokens
         # sentence-transformers renamed the method; accept both spellings
@@ -58,11 +59,13 @@ class Embedder:
         dimension: Any = getattr(model, "get_embedding_dimension", None)
         self.dim = int((dimension or model.get_sentence_embedding_dimension)())
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> Vectors:
+        """Unit vectors for `texts`. A query's few texts of very different lengths are cheaper
+        one by one (`batch_size=1`): a batch pads every text to the longest."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts), batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True
+            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -127,7 +130,7 @@ class SemanticIndex:
         """The `k` most similar questions to any of the query vectors (max over them)."""
         if not len(self._ids):
             return []
-        scores = (self._vectors @ query.reshape(-1, self.dim).T).max(axis=1)
+        scores = _dot(self._vectors, query.reshape(-1, self.dim))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
@@ -135,8 +138,19 @@ class SemanticIndex:
 
     def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
         rows = [self._row[i] for i in ids if i in self._row]
-        scores = (self._vectors[rows] @ query.reshape(-1, self.dim).T).max(axis=1)
+        scores = _dot(self._vectors[rows], query.reshape(-1, self.dim))
         return {int(self._ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+def _dot(matrix: Vectors, queries: Vectors) -> Vectors:
+    """Max over the queries of each row's cosine, computed by torch rather than numpy: with
+    both doing matrix work, numpy's BLAS threads spin on the 2 cores while torch embeds the
+    next query, which tripled the query embedding time (measured in bench/bench_ask.py)."""
+    import torch
+
+    scores = torch.from_numpy(matrix) @ torch.from_numpy(np.ascontiguousarray(queries.T))
+    result: Vectors = scores.max(dim=1).values.numpy()
+    return result
