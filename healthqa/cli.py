@@ -220,18 +220,31 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the index).")] = 1,
 ) -> None:
     """Run the website (loads the demo corpus first if the knowledge base is empty)."""
-    import uvicorn
+    import os
 
-    from healthqa.web.app import create_app
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     with _kb(ctx) as engine:
         summary = load_demo_if_empty(engine)
         if summary:
             out.print(f"empty knowledge base: loaded the demo corpus ({summary.added} questions)")
-        out.print(f"healthqa on http://{host}:{port}/")
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+        # Each worker opens the same knowledge base from this variable (app_from_environment).
+        os.environ["HEALTHQA_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    out.print(f"healthqa on http://{host}:{port}/ (the search index loads first)")
+    Granian(
+        "healthqa.web.app:app_from_environment",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_level=LogLevels.warning,
+    ).serve()
 
 
 # ----- the answer engine -----

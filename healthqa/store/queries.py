@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, exists, func, select
@@ -89,3 +90,80 @@ def list_questions(
         query = query.join(Topic).where(Topic.slug == topic)
     with Session(engine) as s:
         return list(s.scalars(query))
+
+
+# ----- for the website: published questions only -----
+
+PUBLISHED = "published"
+
+
+def neighbours(engine: Engine, question: Question) -> tuple[Question | None, Question | None]:
+    """The published questions just before and after `question` in its topic, by id."""
+    same_topic = (
+        select(Question)
+        .where(Question.topic_id == question.topic_id, Question.status == PUBLISHED)
+        .options(selectinload(Question.topic))
+    )
+    with Session(engine) as s:
+        before = s.scalar(
+            same_topic.where(Question.id < question.id).order_by(Question.id.desc()).limit(1)
+        )
+        after = s.scalar(same_topic.where(Question.id > question.id).order_by(Question.id).limit(1))
+    return before, after
+
+
+def list_topics(engine: Engine) -> list[tuple[Topic, int]]:
+    """Every topic in its display order, with its number of published questions."""
+    published = (
+        select(Question.topic_id, func.count(Question.id).label("n"))
+        .where(Question.status == PUBLISHED)
+        .group_by(Question.topic_id)
+        .subquery()
+    )
+    query = (
+        select(Topic, func.coalesce(published.c.n, 0))
+        .outerjoin(published, published.c.topic_id == Topic.id)
+        .order_by(Topic.position)
+    )
+    with Session(engine) as s:
+        return [(topic, int(n)) for topic, n in s.execute(query)]
+
+
+def list_sources(engine: Engine) -> list[Source]:
+    """Every source that has published questions, by name."""
+    has_published = exists().where(Question.source_id == Source.id, Question.status == PUBLISHED)
+    with Session(engine) as s:
+        return list(s.scalars(select(Source).where(has_published).order_by(Source.name)))
+
+
+def popular_questions(engine: Engine, limit: int = 10) -> list[Question]:
+    """Published questions with the most answers, newest first among equals.
+
+    The knowledge base keeps no page views, so the number of answers stands in for popularity.
+    """
+    answers = (
+        select(Answer.question_id, func.count(Answer.id).label("n"))
+        .group_by(Answer.question_id)
+        .subquery()
+    )
+    query = (
+        select(Question)
+        .join(answers, answers.c.question_id == Question.id)
+        .where(Question.status == PUBLISHED)
+        .options(selectinload(Question.topic), selectinload(Question.source))
+        .order_by(answers.c.n.desc(), Question.created_at.desc(), Question.id.desc())
+        .limit(limit)
+    )
+    with Session(engine) as s:
+        return list(s.scalars(query))
+
+
+def published_pages(engine: Engine) -> list[tuple[str, str, datetime]]:
+    """(external id, title, last update) of every published question, by id: the sitemap."""
+    query = (
+        select(Question.external_id, Question.title, Question.updated_at)
+        .where(Question.status == PUBLISHED)
+        .order_by(Question.id)
+    )
+    with engine.connect() as conn:
+        return [(r[0], r[1], r[2]) for r in conn.execute(query)]

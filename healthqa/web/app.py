@@ -1,36 +1,73 @@
-"""The website. For now: a paginated list of questions and a page per question."""
+"""`create_app`: the website and its JSON API as one ASGI application.
+
+The pages (pages.py) and the API (api.py) call the same service functions (service.py);
+feeds.py serves robots.txt, the sitemap and the Atom feeds. The search index is opened once,
+at startup or on first use, and shared by every request (`Site`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.middleware.gzip import GZipMiddleware
 
-from healthqa.store import QuestionNotFound, get_question, list_questions, stats
+from healthqa.config import Settings
+from healthqa.kb import open_kb
+from healthqa.search.index import SearchIndex
+from healthqa.web import api, errors, feeds, pages
+from healthqa.web.middleware import ConditionalGet, SecurityHeaders
+from healthqa.web.render import STATIC
+from healthqa.web.site import Site
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-PAGE_SIZE = 50
+DESCRIPTION = (
+    "Health questions with answers from trusted sources and clinicians, and an answer engine "
+    "that finds the stored questions asking what you ask. General information, not a diagnosis."
+)
 
 
-def create_app(engine: Engine) -> FastAPI:
-    app = FastAPI(title="healthqa", docs_url=None, redoc_url=None)
+def create_app(
+    engine: Engine,
+    index: SearchIndex | None = None,
+    settings: Settings | None = None,
+    *,
+    warm: bool = False,
+) -> FastAPI:
+    """The site over `engine`. Without `index` the search index is opened on first use, or at
+    startup when `warm` (what `healthqa serve` does, so no visitor waits for it)."""
+    site = Site(engine, index, settings)
 
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
-        questions = list_questions(engine, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        total = stats(engine).questions
-        context = {"questions": questions, "page": page, "more": page * PAGE_SIZE < total}
-        return TEMPLATES.TemplateResponse(request, "index.html", context)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await run_in_threadpool(site.version)
+        yield
 
-    @app.get("/q/{external_id}", response_class=HTMLResponse)
-    def question(request: Request, external_id: str) -> HTMLResponse:
-        try:
-            found = get_question(engine, external_id)
-        except QuestionNotFound:
-            raise HTTPException(404, "No question with this id") from None
-        return TEMPLATES.TemplateResponse(request, "question.html", {"q": found})
-
+    app = FastAPI(
+        title="healthqa",
+        description=DESCRIPTION,
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.install(app)
+    app.add_middleware(ConditionalGet)
+    app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for a server's worker processes: the knowledge base named by
+    HEALTHQA_DATABASE_URL (what `healthqa serve` sets), index loaded at startup."""
+    return create_app(open_kb(os.environ.get("HEALTHQA_DATABASE_URL")), warm=True)
