@@ -49,6 +49,7 @@ class SearchIndex:
         self.docs: dict[int, SearchDoc] = {}
         self.semantic = SemanticIndex(embedder.dim)
         self.lexical = lexical
+        self.version = 0  # bumped whenever the searchable questions change (caches key on it)
         self.focus = FocusMatcher(())
         self._mark: Watermark | None = None
         self._checked = 0.0
@@ -78,6 +79,7 @@ class SearchIndex:
         self.docs = {d.id: d for d in docs}
         self.focus = FocusMatcher(_focus_names(self.docs.values()))
         self._mark = mark
+        self.version += 1
         self._write_state(mark)
 
     def refresh(self, *, force: bool = False) -> int:
@@ -104,6 +106,7 @@ class SearchIndex:
         self.docs.update({d.id: d for d in changed})
         if changed or gone:
             self.focus = FocusMatcher(_focus_names(self.docs.values()))
+            self.version += 1
         self._mark = mark
         self._write_state(mark)
         return len(changed) + len(gone)

@@ -141,6 +141,11 @@ class SemanticIndex:
         scores = _dot(self._vectors[rows], query.reshape(-1, self.dim))
         return {int(self._ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
 
+    def rows(self) -> tuple[NDArray[np.int64], Vectors]:
+        """Question ids and their vectors, row-aligned. Read-only: `upsert` replaces the
+        arrays rather than changing them, so a caller may keep them."""
+        return self._ids, self._vectors
+
     def __len__(self) -> int:
         return len(self._ids)
 

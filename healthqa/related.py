@@ -1,0 +1,354 @@
+"""Related questions: the short list under each article page, always on topic.
+
+Candidates come from three places, in this order:
+
+1. **Same focus**: the page's own MedQuAD document (2-20 questions about one disease, drug or
+   test) and the questions whose focus is one of the page's names, or that list the page's
+   focus among theirs ("Hypertension" and "High Blood Pressure").
+2. **Similar questions**: questions from any topic whose similarity to the page is at least
+   `SIMILAR` (see `similarity`).
+3. **Same topic**: the rest of the page's topic, most similar first.
+
+Nothing else is ever listed, and same-topic questions barely like the page (below `WEAK`) only
+to reach `MIN_ITEMS`. The list is then spread: at most `MAX_PER_TYPE` items of one question
+type, one question per type from the same focus, one per focus among the others, and
+`RESERVED` places kept for other foci; the rules relax only when they would leave places empty.
+Ties go to the lower id, so the same base always gives the same list.
+
+Results are cached per index (an LRU keyed by question id and k) and recomputed from scratch
+whenever the index catches up with a change in the database. See docs/related.md.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from healthqa.search.ask import snippet
+from healthqa.search.documents import SearchDoc
+from healthqa.search.index import SearchIndex
+from healthqa.search.semantic import Vectors
+from healthqa.search.understand import COMMON_WORDS
+
+SIMILAR = 0.75  # from here another topic's question is close in meaning (docs/related.md)
+MIN_TEMPLATE = 20  # a title pattern shared by this many questions is a template (MedQuAD has ~40)
+WEAK = 0.30  # below this a same-topic question is filler: used only to reach MIN_ITEMS
+MIN_ITEMS = 8  # the article page shows 8 to 12 related questions
+MAX_PER_TYPE = 2  # items of one question type; 3 when the list would otherwise stay short
+RESERVED = 3  # places kept for other foci when the page's focus alone could fill the list
+MAX_K = 50
+SNIPPET_CHARS = 60
+CACHE_SIZE = 4_096  # (question, k) lists kept per index: ~10 small items each
+FETCH = 300  # most similar "others" considered: enough for one per focus after spreading
+
+_PUNCTUATION = re.compile(r"['’]s\b|[^\w]+")
+
+Reason = str  # "same focus" | "same topic" | "similar question"
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    """One line of the Related list: a stored question and why it is listed."""
+
+    id: str  # external id
+    title: str
+    snippet: str
+    topic: str
+    question_type: str | None
+    reason: Reason
+
+
+class RelatedError(ValueError):
+    """The list cannot be computed as asked (k out of range)."""
+
+
+def related(index: SearchIndex, question_id: int, k: int = 10) -> list[RelatedItem]:
+    """Up to `k` questions related to the stored question `question_id`, best first.
+
+    Returns an empty list for a question the index does not hold (not published, or gone).
+    """
+    if not 1 <= k <= MAX_K:
+        raise RelatedError(f"k must be between 1 and {MAX_K}, got {k}")
+    index.refresh()
+    return _neighbourhood(index).related(question_id, k)
+
+
+def similarity(index: SearchIndex, question_id: int, ids: Iterable[int]) -> dict[int, float]:
+    """How close in meaning stored questions are to one, as `related` judges it (unknown ids
+    are left out).
+
+    The MiniLM cosine of the questions once each has its title template removed: "What causes
+    Fecal Incontinence?" and "What causes Urinary Incontinence?" stay close (0.81), "How to
+    prevent Pleurisy?" and "How to prevent Aneurysm?" no longer are (0.85 as plain cosines)."""
+    return _neighbourhood(index).similarity(question_id, ids)
+
+
+class _Candidate(NamedTuple):
+    doc: SearchDoc
+    score: float
+    same_focus: bool
+    focus: str  # the focus and title as compared (`_key`)
+    title: str
+
+    @property
+    def weak(self) -> bool:
+        """Only in the page's topic, and barely like the page: listed only to reach MIN_ITEMS."""
+        return not self.same_focus and self.score < WEAK
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """How strictly one pass of `_spread` spreads the list."""
+
+    per_type: int
+    same_focus: int  # at most this many items about the page's focus
+    one_per_focus: bool  # one per question type from the same focus, one per focus elsewhere
+    weak_until: int  # weak candidates may join while the list is shorter than this
+
+
+class _Neighbourhood:
+    """What `related` needs from one version of the index: the docs, their vectors with the
+    title templates removed, the focus names, and the cache of computed lists.
+
+    MedQuAD asks the same ~40 questions of every focus ("What are the symptoms of {}?"), and
+    the template dominates a short question's embedding: as plain cosines "How to prevent
+    Pleurisy?" is closer to "How to prevent Aneurysm?" (0.85) than to most questions about
+    pleurisy. Each question that follows a template has that template's mean vector
+    subtracted before the cosine, which leaves what the question is about."""
+
+    def __init__(
+        self, version: object, docs: dict[int, SearchDoc], ids: NDArray[np.int64], vectors: Vectors
+    ) -> None:
+        docs = dict(docs)  # a snapshot: a refresh updates the index's dict in place
+        rows = [r for r, i in enumerate(ids.tolist()) if i in docs]  # docs may lag a refresh
+        self.version = version
+        self.ids = ids[rows]
+        self.vectors = vectors[rows] if len(rows) < len(ids) else vectors
+        self.row = {int(i): r for r, i in enumerate(self.ids.tolist())}
+        self.docs = {int(i): docs[int(i)] for i in self.ids.tolist()}
+        ordered = [self.docs[int(i)] for i in self.ids.tolist()]
+        topic_codes: dict[str, int] = {}
+        self.topics = np.array([topic_codes.setdefault(d.topic, len(topic_codes)) for d in ordered])
+        self.group, self.means, self.inv_norm = _templates(ordered, self.vectors)
+        self.by_focus: dict[str, list[int]] = defaultdict(list)  # focus -> its questions
+        self.by_name: dict[str, list[int]] = defaultdict(list)  # any name -> its questions
+        self.keys = {d.id: (_key(d.focus), _key(d.title)) for d in ordered}
+        for doc in ordered:
+            names = _names(doc)
+            if self.keys[doc.id][0] in names:
+                self.by_focus[self.keys[doc.id][0]].append(doc.id)
+            for name in names:
+                self.by_name[name].append(doc.id)
+        self._cache: OrderedDict[tuple[int, int], list[RelatedItem]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def related(self, question_id: int, k: int) -> list[RelatedItem]:
+        with self._lock:
+            if (question_id, k) in self._cache:
+                self._cache.move_to_end((question_id, k))
+                return list(self._cache[(question_id, k)])
+        items = self._compute(question_id, k)
+        with self._lock:
+            self._cache[(question_id, k)] = items
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return list(items)
+
+    def similarity(self, question_id: int, ids: Iterable[int]) -> dict[int, float]:
+        if question_id not in self.row:
+            return {}
+        scores = self.scores(question_id)
+        return {i: float(scores[self.row[i]]) for i in ids if i in self.row}
+
+    def scores(self, question_id: int) -> NDArray[np.float32]:
+        """The similarity of the question to every row, templates removed on both sides."""
+        row = self.row[question_id]
+        group = self.group[row]
+        query = self.vectors[row] - self.means[group]
+        query /= max(float(np.linalg.norm(query)), 1e-6)
+        # einsum, not BLAS: BLAS threads left spinning slow the torch work of a concurrent ask
+        raw = np.einsum("ij,j->i", self.vectors, query)
+        result: NDArray[np.float32] = (raw - (self.means @ query)[self.group]) * self.inv_norm
+        return result
+
+    def _compute(self, question_id: int, k: int) -> list[RelatedItem]:
+        page = self.docs.get(question_id)
+        if page is None:
+            return []
+        scores = self.scores(question_id)
+        same = self._same_focus(page, scores)
+        others = self._others(page, scores, exclude=[c.doc.id for c in same])
+        chosen = _spread(_distinct_titles(self.keys[page.id][1], [*same, *others]), k)
+        return [_item(c) for c in chosen]
+
+    def _same_focus(self, page: SearchDoc, scores: NDArray[np.float32]) -> list[_Candidate]:
+        """Questions about the page's focus: exactly the same focus first, then by similarity."""
+        focus, names = _key(page.focus), _names(page)
+        ids = {i for name in names for i in self.by_focus.get(name, ())}
+        if focus in names:
+            ids.update(self.by_name.get(focus, ()))
+        ids.discard(page.id)
+        found = [self._candidate(i, float(scores[self.row[i]]), True) for i in ids]
+        return sorted(found, key=lambda c: (c.focus != focus, -_rounded(c.score), c.doc.id))
+
+    def _others(
+        self, page: SearchDoc, scores: NDArray[np.float32], exclude: Sequence[int]
+    ) -> list[_Candidate]:
+        """The page's topic and the similar questions of any topic, most similar first."""
+        allowed = (self.topics == self.topics[self.row[page.id]]) | (scores >= SIMILAR)
+        allowed[[self.row[i] for i in (page.id, *exclude)]] = False
+        rows = np.flatnonzero(allowed)
+        rounded = np.round(scores[rows], 6)
+        rows = rows[np.lexsort((self.ids[rows], -rounded))][:FETCH]
+        return [self._candidate(int(self.ids[r]), float(scores[r]), False) for r in rows]
+
+    def _candidate(self, question_id: int, score: float, same_focus: bool) -> _Candidate:
+        return _Candidate(self.docs[question_id], score, same_focus, *self.keys[question_id])
+
+
+def _templates(
+    docs: Sequence[SearchDoc], vectors: Vectors
+) -> tuple[NDArray[np.intp], Vectors, NDArray[np.float32]]:
+    """Each row's template group (0: none), the groups' mean vectors (row 0: zeros), and the
+    inverse norm of each row's vector once its group's mean is subtracted."""
+    patterns = [_pattern(d) for d in docs]
+    counts = Counter(p for p in patterns if p)
+    kept = sorted(p for p, n in counts.items() if n >= MIN_TEMPLATE)
+    number = {p: g for g, p in enumerate(kept, start=1)}
+    group = np.array([number.get(p, 0) if p else 0 for p in patterns], dtype=np.intp)
+    means = np.zeros((len(kept) + 1, vectors.shape[1]), dtype=np.float32)
+    inv_norm = np.ones(len(docs), dtype=np.float32)
+    for g in range(1, len(kept) + 1):
+        rows = np.flatnonzero(group == g)
+        means[g] = vectors[rows].mean(axis=0)
+        norms = np.linalg.norm(vectors[rows] - means[g], axis=1)
+        inv_norm[rows] = 1.0 / np.maximum(norms, 1e-6)
+    return group, means, inv_norm
+
+
+def _pattern(doc: SearchDoc) -> str | None:
+    """The title with its focus replaced by {}: "What causes {}?" for "What causes Gout?"."""
+    if not doc.focus:
+        return None
+    found = re.search(re.escape(doc.focus), doc.title, re.IGNORECASE)
+    if found is None or not (doc.title[: found.start()] + doc.title[found.end() :]).strip():
+        return None
+    return f"{doc.title[: found.start()]}{{}}{doc.title[found.end() :]}"
+
+
+def _spread(candidates: Sequence[_Candidate], k: int) -> list[_Candidate]:
+    """Up to `k` candidates, in candidate order, spread over question types and foci; each
+    pass relaxes the rules to fill the places the previous one left empty."""
+    passes = (
+        _Limits(MAX_PER_TYPE, max(k - RESERVED, 1), one_per_focus=True, weak_until=0),
+        _Limits(MAX_PER_TYPE + 1, k, one_per_focus=False, weak_until=0),
+        _Limits(MAX_PER_TYPE + 1, k, one_per_focus=False, weak_until=MIN_ITEMS),
+    )
+    chosen: dict[int, int] = {}  # doc id -> position in candidates
+    for limits in passes:
+        for position, c in enumerate(candidates):
+            if len(chosen) == k:
+                break
+            picked = [candidates[p] for p in chosen.values()]
+            if c.doc.id not in chosen and _fits(c, picked, limits):
+                chosen[c.doc.id] = position
+    return [candidates[p] for p in sorted(chosen.values())]
+
+
+def _fits(c: _Candidate, picked: Sequence[_Candidate], limits: _Limits) -> bool:
+    if c.weak and len(picked) >= limits.weak_until:
+        return False
+    kind = c.doc.question_type
+    if kind and sum(p.doc.question_type == kind for p in picked) >= limits.per_type:
+        return False
+    if c.same_focus and sum(p.same_focus for p in picked) >= limits.same_focus:
+        return False
+    return not (limits.one_per_focus and _spread_key(c) in {_spread_key(p) for p in picked})
+
+
+def _spread_key(c: _Candidate) -> tuple[bool, str]:
+    """Same-focus items differ by question type, the others by focus."""
+    if c.same_focus:
+        return True, c.doc.question_type or f"#{c.doc.id}"
+    return False, c.focus or f"#{c.doc.id}"
+
+
+def _distinct_titles(page_title: str, candidates: Iterable[_Candidate]) -> list[_Candidate]:
+    """Candidates without the page's own question asked again, nor repeats of one title."""
+    seen = {page_title}
+    out = []
+    for c in candidates:
+        if c.title not in seen:
+            seen.add(c.title)
+            out.append(c)
+    return out
+
+
+def _item(c: _Candidate) -> RelatedItem:
+    if c.same_focus:
+        reason = "same focus"
+    else:
+        reason = "similar question" if c.score >= SIMILAR else "same topic"
+    doc = c.doc
+    return RelatedItem(
+        doc.external_id, doc.title, _snippet(doc), doc.topic, doc.question_type, reason
+    )
+
+
+def _snippet(doc: SearchDoc) -> str:
+    """The start of the first answer, else of the asker's words, else where the answer is:
+    MedQuAD's A.D.A.M., drug and herb answers were removed for copyright, and none is made up."""
+    text = doc.answer.strip() or doc.body.strip() or f"Answer on {doc.source_name}"
+    return snippet(text, SNIPPET_CHARS)
+
+
+def _names(doc: SearchDoc) -> set[str]:
+    """The focus and its synonyms, without general words ("Speed", "Period") that name no
+    one condition when they stand alone."""
+    names = {_key(n) for n in (doc.focus, *doc.synonyms)}
+    return {n for n in names if n and n not in COMMON_WORDS}
+
+
+def _key(text: str) -> str:
+    """A name or title as compared: case, punctuation and possessives ignored, so that
+    "Friedreich's ataxia" (NINDS) is "Friedreich ataxia" (Genetics Home Reference)."""
+    return " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
+
+
+def _rounded(score: float) -> float:
+    """Scores equal to 6 decimals tie, and ties go to the lower id: float noise never reorders."""
+    return round(score, 6)
+
+
+_neighbourhoods: weakref.WeakKeyDictionary[SearchIndex, _Neighbourhood] = (
+    weakref.WeakKeyDictionary()
+)
+_neighbourhoods_lock = threading.Lock()
+
+
+def _neighbourhood(index: SearchIndex) -> _Neighbourhood:
+    """The index's neighbourhood, rebuilt (and its cache emptied) when the index changed."""
+    version, docs, ids, vectors = _index_state(index)
+    with _neighbourhoods_lock:
+        current = _neighbourhoods.get(index)
+        if current is None or current.version != version:
+            current = _neighbourhoods[index] = _Neighbourhood(version, docs, ids, vectors)
+        return current
+
+
+def _index_state(
+    index: SearchIndex,
+) -> tuple[object, dict[int, SearchDoc], NDArray[np.int64], Vectors]:
+    """The index's version, then its docs and its rows of question ids and vectors, read in
+    that order so the data is never older than the version."""
+    version = index.version
+    ids, vectors = index.semantic.rows()
+    return version, index.docs, ids, vectors
