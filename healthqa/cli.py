@@ -220,7 +220,9 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the index).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each loads the search index).")
+    ] = 1,
 ) -> None:
     """Run the website (loads the demo corpus first if the knowledge base is empty)."""
     import os

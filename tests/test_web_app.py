@@ -1,43 +1,200 @@
-"""The minimal site: the list page, a question page, escaping, 404."""
+"""The site as a whole: security headers, errors, compression, ETags, the article cache.
+
+`demo_site` builds what every web test drives: a real SQLite file with the demo corpus, a few
+extra questions (one with a hostile title, one pending, MedQuAD-style ones), the search index,
+and the app in-process behind FastAPI's TestClient.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from healthqa.ingest import import_jsonl
-from healthqa.kb import load_demo_if_empty
+from healthqa.config import load_settings
+from healthqa.ingest import import_demo, import_jsonl
+from healthqa.kb import open_index, open_kb
 from healthqa.web.app import create_app
+from healthqa.web.site import Site
+
+HOSTILE = "<script>alert('x')</script>"
+EXTRA = [
+    {
+        "kind": "source",
+        "key": "GHR",
+        "name": "Genetics Home Reference (MedlinePlus Genetics)",
+        "url": "https://medlineplus.gov/genetics/",
+        "licence": "CC BY 4.0",
+        "attribution": "From Genetics Home Reference, U.S. National Institutes of Health, via "
+        "the MedQuAD collection, licensed CC BY 4.0.",
+    },
+    {
+        "kind": "source",
+        "key": "ADAM",
+        "name": "A.D.A.M. Medical Encyclopedia (MedlinePlus)",
+        "url": "https://medlineplus.gov/encyclopedia.html",
+        "licence": "CC BY 4.0",
+        "attribution": "From A.D.A.M. Medical Encyclopedia via MedQuAD, licensed CC BY 4.0.",
+    },
+    {
+        "id": "hostile-1",
+        "title": f"Is {HOSTILE} a rash?",
+        "body": f"My skin {HOSTILE} itches",
+        "topic": "skin-hair-nails",
+        "answers": [{"body": f"Rash answer {HOSTILE}", "author": HOSTILE}],
+    },
+    {
+        "id": "pending-1",
+        "title": "Secret pending question about zebrafish allergy",
+        "topic": "skin-hair-nails",
+        "status": "pending",
+    },
+    {
+        "id": "GHR_0000001_Sec1",
+        "title": "What is (are) Aarskog-Scott syndrome?",
+        "topic": "genetic-conditions",
+        "source": "GHR",
+        "source_url": "https://ghr.nlm.nih.gov/condition/aarskog-scott-syndrome",
+        "answers": [
+            {
+                "body": "Aarskog-Scott syndrome is a genetic disorder.\n\nSigns include:"
+                "         - short stature     - facial differences",
+                "author": "Genetics Home Reference (MedlinePlus Genetics)",
+            }
+        ],
+    },
+    {
+        "id": "ADAM_0000001_Sec1",
+        "title": "What is (are) Broken collarbone?",
+        "topic": "injuries-and-first-aid",
+        "source": "ADAM",
+        "source_url": "https://www.nlm.nih.gov/medlineplus/ency/article/000001.htm",
+    },
+]
 
 
-def test_first_start_loads_demo_and_lists_it(sqlite_engine: Engine) -> None:
-    assert load_demo_if_empty(sqlite_engine) is not None
-    assert load_demo_if_empty(sqlite_engine) is None  # only when empty
-    client = TestClient(create_app(sqlite_engine))
-    page = client.get("/")
-    assert page.status_code == 200
-    assert "Medical disclaimer" in page.text and "emergency" in page.text
-    assert page.text.count('href="/q/demo-') == 50  # newest first, 50 a page
-    assert "/q/demo-0001" in client.get("/?page=2").text
-
-    question = client.get("/q/demo-0001")
-    assert question.status_code == 200
-    assert "Medical disclaimer" in question.text and "healthqa demo corpus" in question.text
-
-
-def test_user_text_is_escaped(sqlite_engine: Engine, tmp_path: Path) -> None:
-    hostile = "<script>alert('x')</script>"
-    line = {"id": "h-1", "title": hostile, "answers": [{"body": hostile, "author": hostile}]}
-    (tmp_path / "h.jsonl").write_text(json.dumps(line))
-    import_jsonl(sqlite_engine, tmp_path / "h.jsonl")
-    client = TestClient(create_app(sqlite_engine))
-    for url in ("/", "/q/h-1"):
-        body = client.get(url).text
-        assert hostile not in body and "&lt;script&gt;" in body
+@contextmanager
+def demo_site(folder: Path) -> Iterator[TestClient]:
+    """The demo corpus plus EXTRA in a SQLite file in `folder`, served in-process."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HEALTHQA_HOME", str(folder / "home"))
+        for name in ("HEALTHQA_DATABASE_URL", "HEALTHQA_CONFIG", "HEALTHQA_TOPICS_FILE"):
+            env.delenv(name, raising=False)
+        url = f"sqlite:///{folder / 'kb.db'}"
+        engine = open_kb(url)
+        import_demo(engine)
+        (folder / "extra.jsonl").write_text("\n".join(json.dumps(line) for line in EXTRA))
+        import_jsonl(engine, folder / "extra.jsonl")
+        settings = load_settings(database_url=url, index_dir=folder / "index")
+        app = create_app(engine, open_index(engine, settings), settings)
+        with TestClient(app) as client:
+            yield client
+        engine.dispose()
 
 
-def test_unknown_question_is_404(sqlite_engine: Engine) -> None:
-    assert TestClient(create_app(sqlite_engine)).get("/q/nope").status_code == 404
+def site_of(client: TestClient) -> Site:
+    site: Site = client.app.state.site  # type: ignore[attr-defined]
+    return site
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with demo_site(tmp_path_factory.mktemp("web")) as c:
+        yield c
+
+
+ARTICLE = "/q/demo-0001/lower-back-pain-since-my-iud-was-put-in-what-should-i-do"
+
+
+@pytest.mark.parametrize(
+    "url", ["/", ARTICLE, "/ask", "/search?q=pain", "/topics", "/nope", "/api/v1/topics"]
+)
+def test_every_response_has_a_content_security_policy(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_load_only_local_assets(client: TestClient) -> None:
+    for url in ("/", ARTICLE, "/ask", "/docs"):
+        html = client.get(url).text
+        assets = re.findall(
+            r'<script src="([^"]+)"|<link rel="(?:stylesheet|icon)" href="([^"]+)"', html
+        )
+        assert assets and all(a.startswith("/static/") for pair in assets for a in pair if a)
+    assert client.get("/static/site.css").headers["cache-control"].endswith("immutable")
+
+
+def test_unknown_pages_get_a_helpful_404(client: TestClient) -> None:
+    for url in ("/nope", "/q/no-such-question", "/q/no-such-question/slug", "/topics/nope"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "We could not find that page" in response.text
+        assert 'action="/search"' in response.text and 'href="/ask"' in response.text
+        assert "Medical disclaimer" in response.text
+
+
+def test_a_server_error_gets_a_calm_page(tmp_path: Path) -> None:
+    engine = open_kb(f"sqlite:///{tmp_path / 'kb.db'}")
+    app = create_app(engine)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text and "boom" not in response.text
+    engine.dispose()
+
+
+def test_bad_page_parameters_get_400_pages(client: TestClient) -> None:
+    response = client.get("/topics/pregnancy?page=-1")
+    assert response.status_code == 400
+    assert "parameter &#39;page&#39;: input should be greater" in response.text.lower()
+
+
+def test_pages_are_compressed_and_tagged(client: TestClient) -> None:
+    response = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    etag = response.headers["etag"]
+    again = client.get("/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_article_pages_are_cached_with_etag_and_last_modified(client: TestClient) -> None:
+    raw = client.get(ARTICLE, headers={"Accept-Encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip"
+    assert raw.headers["last-modified"].endswith("GMT")
+    plain = client.get(ARTICLE, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["etag"] == raw.headers["etag"]
+    assert client.get(ARTICLE, headers={"If-None-Match": raw.headers["etag"]}).status_code == 304
+    since = {"If-Modified-Since": raw.headers["last-modified"]}
+    assert client.get(ARTICLE, headers=since).status_code == 304
+    assert client.head(ARTICLE).status_code == 200
+
+
+def test_an_edited_question_is_rendered_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("healthqa.web.site.CHECK_EVERY", 0.0)
+    monkeypatch.setattr("healthqa.search.index.REFRESH_EVERY", 0.0)
+    with demo_site(tmp_path) as client:
+        url = "/q/hostile-1/is-script-alert-x-script-a-rash"
+        first = client.get(url)
+        assert first.status_code == 200
+        assert len(site_of(client).articles) == 1
+        edited = dict(EXTRA[2], answers=[{"body": "A brand new answer."}])
+        (tmp_path / "edit.jsonl").write_text(json.dumps(edited))
+        import_jsonl(site_of(client).engine, tmp_path / "edit.jsonl")
+        second = client.get(url)
+        assert "A brand new answer." in second.text
+        assert second.headers["etag"] != first.headers["etag"]

@@ -19,7 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from healthqa.config import Settings
 from healthqa.kb import open_kb
 from healthqa.search.index import SearchIndex
-from healthqa.web import api, errors, feeds, pages
+from healthqa.web import api, errors, feeds, pages, service
 from healthqa.web.middleware import ConditionalGet, SecurityHeaders
 from healthqa.web.render import STATIC
 from healthqa.web.site import Site
@@ -44,7 +44,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
-            await run_in_threadpool(site.version)
+            await run_in_threadpool(_warm, site)
         yield
 
     app = FastAPI(
@@ -65,6 +65,14 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _warm(site: Site) -> None:
+    """Open the search index, and let related questions build what they keep for every page."""
+    site.version()
+    first = next(iter(site.index.docs), None)
+    if first is not None:
+        service.related(site, first)
 
 
 def app_from_environment() -> FastAPI:

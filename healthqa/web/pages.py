@@ -1,0 +1,283 @@
+"""The HTML pages. Each calls one service function and renders its result; /api/v1 serves the
+same results as JSON (api.py).
+
+Article pages are the ones search engines send people to: they are rendered once per version
+of the knowledge base and kept in memory, gzip and ETag included (`PageCache`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from healthqa.search.ask import AskError
+from healthqa.web import service, text
+from healthqa.web.cache import CachedPage
+from healthqa.web.render import render
+from healthqa.web.service import BadParameter
+from healthqa.web.site import Site
+
+router = APIRouter(include_in_schema=False)
+PAGE_METHODS = ["GET", "HEAD"]
+TOPIC_PAGE = 30
+SEARCH_PAGE = 20
+ASK_MATCHES = 8
+FORM_BYTES = 32_000  # the ask form's largest accepted body
+PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Page, from 1.")]
+Text = Annotated[str, Query(max_length=5_000)]
+
+
+def site_of(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+def base_of(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page; `canonical` (a path) and `noindex` default to none and no."""
+    context.setdefault("canonical", None)
+    context.setdefault("noindex", False)
+    html = render(template, base=base_of(request), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+# ----- articles -----
+
+
+@router.api_route("/q/{external_id}", methods=PAGE_METHODS)
+async def article_short(request: Request, external_id: str) -> Response:
+    cached = await _article(request, external_id)
+    return RedirectResponse(cached.location, status_code=301)
+
+
+@router.api_route("/q/{external_id}/{slug}", methods=PAGE_METHODS)
+async def article(request: Request, external_id: str, slug: str) -> Response:
+    cached = await _article(request, external_id)
+    if request.url.path != cached.location:
+        return RedirectResponse(cached.location, status_code=301)
+    return _send(request, cached)
+
+
+async def _article(request: Request, external_id: str) -> CachedPage:
+    """The article from the cache, rendered first if the knowledge base changed since."""
+    site, base = site_of(request), base_of(request)
+    version = site.version_if_fresh() or await run_in_threadpool(site.version)
+    key = (external_id, base)
+    cached = site.articles.get(key, version)
+    if cached is None:
+        cached = await run_in_threadpool(_render_article, site, external_id, base, version)
+        site.articles.put(key, cached)
+    return cached
+
+
+def _render_article(site: Site, external_id: str, base: str, version: object) -> CachedPage:
+    a = service.article(site, external_id)
+    summary = a.answers[0].text if a.answers else (a.body or a.title)
+    html = render(
+        "article.html",
+        article=a,
+        base=base,
+        canonical=a.url,
+        noindex=False,
+        description=text.snippet(summary, 155),
+    )
+    return CachedPage.make(html, a.updated, version, a.url)
+
+
+def _send(request: Request, cached: CachedPage) -> Response:
+    """The cached page, or 304 when the browser's copy is current; gzip when accepted."""
+    headers = {
+        "ETag": cached.etag,
+        "Last-Modified": cached.last_modified,
+        "Cache-Control": "public, max-age=300",
+        "Vary": "Accept-Encoding",
+    }
+    matches = request.headers.get("if-none-match")
+    since = request.headers.get("if-modified-since")
+    if (matches and cached.etag in matches) or (not matches and since == cached.last_modified):
+        return Response(status_code=304, headers=headers)
+    body = cached.body
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        body, headers["Content-Encoding"] = cached.gzipped, "gzip"
+    return Response(body, headers=headers, media_type="text/html; charset=utf-8")
+
+
+# ----- home, topics -----
+
+
+@router.api_route("/", methods=PAGE_METHODS)
+def home(request: Request) -> HTMLResponse:
+    return page(request, "home.html", home=service.home(site_of(request)), canonical="/")
+
+
+@router.api_route("/topics", methods=PAGE_METHODS)
+def topics(request: Request) -> HTMLResponse:
+    return page(
+        request, "topics.html", topics=service.topics(site_of(request)), canonical="/topics"
+    )
+
+
+@router.api_route("/topics/{slug}", methods=PAGE_METHODS)
+def topic(request: Request, slug: str, page_number: PageNumber = 1) -> HTMLResponse:
+    result = service.topic_page(site_of(request), slug, page_number, TOPIC_PAGE)
+    canonical = result.topic.url + (f"?page={page_number}" if page_number > 1 else "")
+    return page(
+        request,
+        "topic.html",
+        page=result,
+        canonical=canonical,
+        link=lambda n: result.topic.url + (f"?page={n}" if n > 1 else ""),
+    )
+
+
+# ----- ask -----
+
+
+@router.api_route("/ask", methods=PAGE_METHODS)
+def ask(request: Request, q: Text = "", topic: str | None = None, send: bool = False) -> Response:
+    """The ask page: without `q` a form; with it the best matches, worked out on the server
+    so that the page works without JavaScript (ask.js adds results as you type)."""
+    asked, error, status = None, None, 200
+    if q.strip():
+        try:
+            asked = service.ask(site_of(request), q, ASK_MATCHES, topic or None)
+        except AskError as exc:
+            error, status = f"{str(exc)[:1].upper()}{str(exc)[1:]}.", 400
+    return page(
+        request, "ask.html", status, q=q, asked=asked, error=error, send=send, title="",
+        canonical="/ask", noindex=bool(q),
+    )  # fmt: skip
+
+
+@router.api_route("/ask/matches", methods=PAGE_METHODS)
+def ask_matches(request: Request, q: Text = "") -> HTMLResponse:
+    """Only the results part of the ask page, for the as-you-type results."""
+    try:
+        asked = service.ask(site_of(request), q, ASK_MATCHES) if q.strip() else None
+    except AskError:
+        asked = None
+    return HTMLResponse(render("_matches.html", asked=asked, send=False, title=""))
+
+
+@router.post("/ask")
+async def ask_send(request: Request) -> Response:
+    """Store a question for the experts (pending, never shown until answered)."""
+    title, details = "", ""
+    try:
+        form = await _form(request)
+        title, details = form.get("title", ""), form.get("details", "")
+        sent = await run_in_threadpool(service.submit_question, site_of(request), title, details)
+    except BadParameter as exc:
+        return page(
+            request, "ask.html", exc.status, q="", asked=None, send=True,
+            title=title[: service.TITLE_CHARS], error=f"Not sent: {exc.message}.", noindex=True,
+        )  # fmt: skip
+    return page(request, "ask_sent.html", sent=sent, noindex=True)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small urlencoded form; BadParameter (413) when it is larger than any real question."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_BYTES:
+            raise BadParameter("form", "the question is too long to send", 413)
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+# ----- search -----
+
+
+@router.api_route("/search", methods=PAGE_METHODS)
+def search(
+    request: Request,
+    q: Text = "",
+    topic: str | None = None,
+    source: str | None = None,
+    question_type: Annotated[str | None, Query(alias="type")] = None,
+    page_number: PageNumber = 1,
+) -> HTMLResponse:
+    site = site_of(request)
+    chosen = {
+        "topic": topic or None,
+        "source": source or None,
+        "question_type": question_type or None,
+    }
+    result = (
+        service.search(site, q, page=page_number, per_page=SEARCH_PAGE, **chosen)
+        if q.strip()
+        else None
+    )
+
+    def link(n: int) -> str:
+        params = {"q": q, "topic": topic, "source": source, "type": question_type, "page": n}
+        return "/search?" + urlencode({k: v for k, v in params.items() if v and v != 1})
+
+    return page(
+        request, "search.html", q=q, topic=chosen["topic"], source=chosen["source"],
+        question_type=chosen["question_type"], result=result,
+        filters=service.search_filters(site), depth=service.SEARCH_DEPTH, link=link,
+        noindex=True,
+    )  # fmt: skip
+
+
+# ----- the API reference -----
+
+
+@router.api_route("/docs", methods=PAGE_METHODS)
+def api_docs(request: Request) -> HTMLResponse:
+    spec = request.app.openapi()
+    return page(request, "api_docs.html", spec=spec, operations=list(_operations(spec)))
+
+
+def _operations(spec: dict[str, Any]) -> Any:
+    """Each operation of an OpenAPI document, flattened for reading."""
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            yield {
+                "id": op.get("operationId", ""),
+                "method": method.upper(),
+                "path": path,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [_parameter(p) for p in op.get("parameters", [])],
+                "body": _schema_name(body.get("schema", {})) if body else "",
+                "responses": ", ".join(
+                    f"{code} {r.get('description', '')}" for code, r in op["responses"].items()
+                ),
+            }
+
+
+def _parameter(p: dict[str, Any]) -> dict[str, Any]:
+    schema = p.get("schema", {})
+    limits = [
+        f"{word} {schema[key]}"
+        for key, word in (("minimum", "≥"), ("maximum", "≤"), ("maxLength", "at most"))
+        if key in schema
+    ]
+    if "default" in schema:
+        limits.append(f"default {schema['default']}")
+    notes = "; ".join(filter(None, [p.get("description", ""), ", ".join(limits)]))
+    return {
+        "name": p["name"],
+        "where": p["in"],
+        "required": p.get("required", False),
+        "type": _schema_name(schema),
+        "notes": notes,
+    }
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_schema_name(s) for s in schema["anyOf"])
+    return str(schema.get("type", "any"))

@@ -1,0 +1,493 @@
+"""What each page shows, whatever renders it: each function returns one result that the HTML page
+and its /api/v1 twin both serialise.
+
+Only published questions are ever returned; a question sent through the ask form is stored as
+pending for the experts and stays invisible here.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from healthqa.ingest.records import QuestionRecord, SourceRecord
+from healthqa.ingest.write import write
+from healthqa.related import related as related_questions
+from healthqa.search.ask import AskResult, Match, Understanding
+from healthqa.search.ask import ask as ask_index
+from healthqa.search.lexical import terms
+from healthqa.store.models import Answer, Question, Source, Topic
+from healthqa.store.queries import (
+    QuestionNotFound,
+    get_question,
+    list_questions,
+    list_sources,
+    list_topics,
+    neighbours,
+    popular_questions,
+)
+from healthqa.triage import triage
+from healthqa.web import text
+from healthqa.web.site import Site
+
+RELATED_K = 10
+CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
+TITLE_CHARS = 300  # what the ask form accepts for a new question
+DETAILS_CHARS = 5_000
+SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
+SITE_SOURCE = SourceRecord(
+    key="site",
+    name="Asked on this site",
+    attribution="Question sent by a visitor of this site, waiting for an expert's answer.",
+)
+
+
+class NotFound(Exception):
+    """No published question, topic or page with this name (HTTP 404)."""
+
+
+class BadParameter(ValueError):
+    """A parameter's value cannot be used; the message says which and why (HTTP 400 or 413)."""
+
+    def __init__(self, parameter: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+        self.status = status
+
+
+# ----- results -----
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    slug: str
+    name: str
+    description: str
+    questions: int
+    url: str
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    key: str
+    name: str
+    url: str | None
+    licence: str | None
+    attribution: str | None
+
+
+@dataclass(frozen=True)
+class QuestionLink:
+    """A question in a list: its title, where it lives, and the start of its answer."""
+
+    id: str
+    title: str
+    url: str
+    topic: str
+    question_type: str | None
+    snippet: str
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    id: str
+    title: str
+    url: str
+    snippet: str
+    topic: str
+    question_type: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnswerInfo:
+    text: str
+    author: str | None
+    author_role: str | None
+    source_url: str | None
+    created: datetime
+
+
+@dataclass
+class Article:
+    """One question's page: the question, every answer with its source, the neighbours in its
+    topic, related questions, and the triage of the question's own words."""
+
+    id: str
+    title: str
+    slug: str
+    url: str
+    body: str
+    focus: str
+    question_type: str | None
+    topic: TopicInfo
+    source: SourceInfo
+    source_url: str | None
+    created: datetime
+    updated: datetime
+    answers: list[AnswerInfo]
+    previous: QuestionLink | None
+    next: QuestionLink | None
+    related: list[RelatedLink]
+    triage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+@dataclass
+class QuestionList:
+    items: list[QuestionLink]
+    paging: Paging
+
+
+@dataclass
+class TopicPage:
+    topic: TopicInfo
+    questions: QuestionList
+
+
+@dataclass
+class Home:
+    topics: list[TopicInfo]
+    recent: list[QuestionLink]
+    popular: list[QuestionLink]
+
+
+@dataclass
+class AskMatch(Match):
+    url: str = ""
+
+
+@dataclass
+class Asked:
+    """The answer engine's matches for what a person typed, with the triage of their words.
+
+    `close` says whether the best match is close enough to offer as their question; when it is
+    not, the page invites them to send the question to the experts."""
+
+    query: str
+    trimmed: bool
+    understanding: Understanding
+    matches: list[AskMatch]
+    close: bool
+    triage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: str
+    status: str
+    triage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    title: str
+    url: str
+    passage: str
+    topic: str
+    source: str
+    source_name: str
+    question_type: str | None
+    score: float
+
+
+@dataclass
+class SearchResult:
+    query: str
+    terms: list[str]
+    topic: str | None
+    source: str | None
+    question_type: str | None
+    items: list[SearchHit]
+    paging: Paging
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The values each search filter accepts."""
+
+    topics: list[TopicInfo]
+    sources: list[SourceInfo]
+    question_types: list[str] = field(default_factory=list)
+
+
+# ----- the functions -----
+
+
+def question_url(external_id: str, title: str) -> str:
+    return f"/q/{quote(external_id, safe=':')}/{text.slugify(title)}"
+
+
+def article(site: Site, external_id: str) -> Article:
+    q = _published(site, external_id)
+    before, after = neighbours(site.engine, q)
+    slug = text.slugify(q.title)
+    return Article(
+        id=q.external_id,
+        title=q.title,
+        slug=slug,
+        url=question_url(q.external_id, q.title),
+        body=q.body,
+        focus=q.focus,
+        question_type=q.question_type,
+        topic=topic_by_slug(site, q.topic.slug),
+        source=_source(q.source),
+        source_url=q.source_url,
+        created=utc(q.created_at),
+        updated=utc(q.updated_at),
+        answers=[_answer(a) for a in q.answers],
+        previous=question_link(site, before) if before else None,
+        next=question_link(site, after) if after else None,
+        related=related(site, q.id),
+        triage=triage(f"{q.title}\n{q.body}", site.settings.country).to_dict(),
+    )
+
+
+def answers(site: Site, external_id: str) -> list[AnswerInfo]:
+    return [_answer(a) for a in _published(site, external_id).answers]
+
+
+def related_to(site: Site, external_id: str, k: int = RELATED_K) -> list[RelatedLink]:
+    return related(site, _published(site, external_id).id, k)
+
+
+def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLink]:
+    """Other questions to read next (healthqa.related, which caches them)."""
+    index = site.index
+    if question_id not in index.docs:  # published a moment ago: the index catches up shortly
+        return []
+    items = related_questions(index, question_id, k)
+    return [
+        RelatedLink(
+            id=i.id,
+            title=i.title,
+            url=question_url(i.id, i.title),
+            snippet=i.snippet,
+            topic=i.topic,
+            question_type=i.question_type,
+            reason=i.reason,
+        )
+        for i in items
+    ]
+
+
+def topics(site: Site) -> list[TopicInfo]:
+    """Every topic in display order, with its number of published questions."""
+
+    def build() -> list[TopicInfo]:
+        return [_topic(t, n) for t, n in list_topics(site.engine)]
+
+    return site.cached("topics", build)
+
+
+def topic_by_slug(site: Site, slug: str) -> TopicInfo:
+    for topic in topics(site):
+        if topic.slug == slug:
+            return topic
+    raise NotFound(f"no topic {slug!r}")
+
+
+def questions(site: Site, topic: str | None, page: int, per_page: int) -> QuestionList:
+    """Published questions, newest first, of one topic or all."""
+    total = (
+        topic_by_slug(site, topic).questions if topic else sum(t.questions for t in topics(site))
+    )
+    paging = _paging(page, per_page, total)
+    found = list_questions(site.engine, topic=topic, limit=per_page, offset=(page - 1) * per_page)
+    return QuestionList([question_link(site, q) for q in found], paging)
+
+
+def topic_page(site: Site, slug: str, page: int, per_page: int) -> TopicPage:
+    return TopicPage(topic_by_slug(site, slug), questions(site, slug, page, per_page))
+
+
+def home(site: Site) -> Home:
+    def build() -> Home:
+        recent = list_questions(site.engine, limit=8)
+        popular = popular_questions(site.engine, limit=8)
+        return Home(
+            topics(site),
+            [question_link(site, q) for q in recent],
+            [question_link(site, q) for q in popular],
+        )
+
+    return site.cached("home", build)
+
+
+def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
+    """The stored questions that ask what `q` asks (AskError when `q` or `k` is unusable)."""
+    if topic is not None:
+        _check_choice("topic", topic, [t.slug for t in topics(site)])
+    site.version()  # catch the index up with the database
+    result: AskResult = ask_index(site.index, q, k, topic)
+    matches = [
+        AskMatch(
+            **{f.name: getattr(m, f.name) for f in fields(Match)}, url=question_url(m.id, m.title)
+        )
+        for m in result.matches
+    ]
+    return Asked(
+        query=result.query,
+        trimmed=result.trimmed,
+        understanding=result.understanding,
+        matches=matches,
+        close=bool(matches) and matches[0].score >= CLOSE_SCORE,
+        triage=triage(result.query, site.settings.country).to_dict(),
+    )
+
+
+def submit_question(site: Site, title: str, details: str = "") -> Submitted:
+    """Store a visitor's question as pending for the experts; nothing is stored when the title
+    is empty or either field is too long."""
+    title, details = " ".join(title.split()), details.strip()
+    if not title:
+        raise BadParameter("title", "type your question before sending it")
+    if len(title) > TITLE_CHARS:
+        raise BadParameter("title", f"keep the question under {TITLE_CHARS} characters", 413)
+    if len(details) > DETAILS_CHARS:
+        raise BadParameter("details", f"keep the details under {DETAILS_CHARS:,} characters", 413)
+    record = QuestionRecord(
+        external_id=f"ask-{uuid.uuid4().hex[:16]}",
+        title=title,
+        body=details,
+        source=SITE_SOURCE.key,
+        where="ask form",
+        status="pending",
+        created=datetime.now(UTC),
+    )
+    summary = write(site.engine, "ask form", [record], sources=[SITE_SOURCE], strict=True)
+    assert summary.added == 1
+    return Submitted(
+        record.external_id,
+        "pending",
+        triage(f"{title}\n{details}", site.settings.country).to_dict(),
+    )
+
+
+def search_filters(site: Site) -> Filters:
+    def build() -> Filters:
+        types = sorted({d.question_type for d in site.index.docs.values() if d.question_type})
+        return Filters(topics(site), [_source(s) for s in list_sources(site.engine)], types)
+
+    return site.cached("filters", build)
+
+
+def search(
+    site: Site,
+    q: str,
+    *,
+    topic: str | None = None,
+    source: str | None = None,
+    question_type: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResult:
+    """Questions containing the words of `q` (BM25 over title, focus, asker's words and answer),
+    optionally of one topic, source and question type."""
+    query = " ".join(q.split())
+    if not query:
+        raise BadParameter("q", "type a word or two to search for")
+    options = search_filters(site)
+    if topic is not None:
+        _check_choice("topic", topic, [t.slug for t in options.topics])
+    if source is not None:
+        _check_choice("source", source, [s.key for s in options.sources])
+    if question_type is not None:
+        _check_choice("type", question_type, options.question_types)
+    words = terms(query)
+    site.version()
+    index = site.index
+    docs = [
+        (index.docs[i], score)
+        for i, score in index.lexical.search(words, SEARCH_DEPTH)
+        if i in index.docs
+        and topic in (None, index.docs[i].topic)
+        and source in (None, index.docs[i].source)
+        and question_type in (None, index.docs[i].question_type)
+    ]
+    paging = _paging(page, per_page, len(docs))
+    start = (page - 1) * per_page
+    items = [
+        SearchHit(
+            id=d.external_id,
+            title=d.title,
+            url=question_url(d.external_id, d.title),
+            passage=text.passage(d.answer or d.body, words),
+            topic=d.topic,
+            source=d.source,
+            source_name=d.source_name,
+            question_type=d.question_type,
+            score=round(score, 3),
+        )
+        for d, score in docs[start : start + per_page]
+    ]
+    return SearchResult(query, words, topic, source, question_type, items, paging)
+
+
+# ----- helpers -----
+
+
+def _published(site: Site, external_id: str) -> Question:
+    try:
+        q = get_question(site.engine, external_id)
+    except QuestionNotFound:
+        raise NotFound(f"no question with id {external_id!r}") from None
+    if q.status != "published":
+        raise NotFound(f"no question with id {external_id!r}")
+    return q
+
+
+def _paging(page: int, per_page: int, total: int) -> Paging:
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        raise NotFound(f"page {page} is past the last page ({pages})")
+    return Paging(page, per_page, total, pages)
+
+
+def _check_choice(parameter: str, value: str, choices: list[str]) -> None:
+    if value not in choices:
+        shown = ", ".join(choices[:30]) + (", ..." if len(choices) > 30 else "")
+        raise BadParameter(parameter, f"unknown value {value!r}; one of: {shown}")
+
+
+def question_link(site: Site, q: Question) -> QuestionLink:
+    doc = site.index.docs.get(q.id)
+    summary = q.body or (doc.answer if doc else "")
+    return QuestionLink(
+        id=q.external_id,
+        title=q.title,
+        url=question_url(q.external_id, q.title),
+        topic=q.topic.slug,
+        question_type=q.question_type,
+        snippet=text.snippet(summary, 160),
+    )
+
+
+def _topic(t: Topic, count: int) -> TopicInfo:
+    return TopicInfo(t.slug, t.name, t.description, count, f"/topics/{t.slug}")
+
+
+def _source(s: Source) -> SourceInfo:
+    return SourceInfo(s.key, s.name, s.url, s.licence, s.attribution)
+
+
+def _answer(a: Answer) -> AnswerInfo:
+    return AnswerInfo(a.body, a.author, a.author_role, a.source_url, utc(a.created_at))
+
+
+def utc(when: datetime) -> datetime:
+    """SQLite hands back naive times; they were stored as UTC."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
