@@ -185,7 +185,7 @@ def test_article_pages_are_cached_with_etag_and_last_modified(client: TestClient
 def test_an_edited_question_is_rendered_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("healthqa.web.site.CHECK_EVERY", 0.0)
+    monkeypatch.setattr("healthqa.search.index.REFRESH_EVERY", 0.0)
     monkeypatch.setattr("healthqa.search.index.REFRESH_EVERY", 0.0)
     with demo_site(tmp_path) as client:
         url = "/q/hostile-1/is-script-alert-x-script-a-rash"

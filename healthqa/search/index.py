@@ -82,6 +82,10 @@ class SearchIndex:
         self.version += 1
         self._write_state(mark)
 
+    def fresh(self) -> bool:
+        """Whether the database was looked at less than REFRESH_EVERY seconds ago."""
+        return time.monotonic() - self._checked < REFRESH_EVERY
+
     def refresh(self, *, force: bool = False) -> int:
         """Catch up with the database; returns how many questions changed. Cheap when none did."""
         now = time.monotonic()

@@ -4,7 +4,6 @@ settings, and values cached until the knowledge base changes."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,12 +11,10 @@ from sqlalchemy import Engine
 
 from healthqa.config import Settings, load_settings
 from healthqa.kb import open_index
-from healthqa.search.documents import Watermark, watermark
 from healthqa.search.index import SearchIndex
 from healthqa.web.cache import PageCache
 
 T = TypeVar("T")
-CHECK_EVERY = 1.0  # seconds between looks at the database for changes
 
 
 class Site:
@@ -38,9 +35,7 @@ class Site:
         self.articles = PageCache(article_cache_size)
         self._index = index
         self._index_lock = threading.Lock()
-        self._version: Watermark | None = None
-        self._checked = float("-inf")
-        self._memo: dict[str, tuple[Watermark, Any]] = {}
+        self._memo: dict[str, tuple[int, Any]] = {}
         self._memo_lock = threading.Lock()
 
     @property
@@ -52,24 +47,15 @@ class Site:
                     self._index = open_index(self.engine, self.settings)
         return self._index
 
-    def version(self) -> Watermark:
-        """The knowledge base's current version, looked up at most once a second.
+    def version(self) -> int:
+        """The knowledge base's current version: the search index's, which looks at the
+        database at most once a second and catches up when it changed."""
+        self.index.refresh()
+        return self.index.version
 
-        The watermark is read before the index catches up, so the index is never older than the
-        version it is cached under."""
-        now = time.monotonic()
-        if self._version is None or now - self._checked >= CHECK_EVERY:
-            self._checked = now
-            mark = watermark(self.engine)
-            self.index.refresh()
-            self._version = mark
-        return self._version
-
-    def version_if_fresh(self) -> Watermark | None:
-        """The version when it was looked up less than a second ago (no database access)."""
-        if self._version is not None and time.monotonic() - self._checked < CHECK_EVERY:
-            return self._version
-        return None
+    def version_if_fresh(self) -> int | None:
+        """The version when the index looked less than a second ago (no database access)."""
+        return self.index.version if self.index.fresh() else None
 
     def cached(self, key: str, build: Callable[[], T]) -> T:
         """`build()`, computed once per version of the knowledge base."""
