@@ -15,10 +15,17 @@ from tests.pg import PostgresMissing, create_database, throwaway_postgres
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's own healthqa folder or configuration."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache: Path) -> None:
+    """No test reads or writes the user's own healthqa folder or configuration. The cache
+    (the ONNX export of the model) is shared by the session: it is derived, not state."""
     monkeypatch.setenv("HEALTHQA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HEALTHQA_CACHE_DIR", str(_model_cache))
     for name in ("HEALTHQA_DATABASE_URL", "HEALTHQA_CONFIG", "HEALTHQA_TOPICS_FILE"):
         monkeypatch.delenv(name, raising=False)
 

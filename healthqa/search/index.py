@@ -58,7 +58,8 @@ class SearchIndex:
     @classmethod
     def open(cls, engine: Engine, settings: Settings, *, rebuild: bool = False) -> SearchIndex:
         """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
-        path, embedder = index_dir(settings), Embedder(settings.model_path)
+        path = index_dir(settings)
+        embedder = Embedder(settings.model_path, cache_dir=settings.cache_dir)
         mark = watermark(engine)  # before loading: later changes are caught by refresh()
         docs = load_docs(engine)
         fresh = not rebuild and _read_state(path) == _state(mark, embedder)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, insert, select
 
+from healthqa.search.onnx_encoder import OnnxEncoder, export, supports
 from healthqa.store.models import Embedding
 
 Vectors = NDArray[np.float32]
@@ -38,7 +39,13 @@ def default_model_path() -> Path:
 class Embedder:
     """Turns texts into unit-length vectors with a local sentence-transformers model."""
 
-    def __init__(self, model_path: Path | None = None, max_tokens: int = 128) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        max_tokens: int = 128,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -58,12 +65,15 @@ class Embedder:
         model: Any = self._model
         dimension: Any = getattr(model, "get_embedding_dimension", None)
         self.dim = int((dimension or model.get_sentence_embedding_dimension)())
+        self._onnx = _onnx_encoder(model, path, max_tokens, cache_dir) if cache_dir else None
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> Vectors:
         """Unit vectors for `texts`. A query's few texts of very different lengths are cheaper
         one by one (`batch_size=1`): a batch pads every text to the longest."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._onnx is not None:
+            return self._onnx.encode(list(texts), batch_size)
         vectors = self._model.encode(
             list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
@@ -71,6 +81,18 @@ class Embedder:
 
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.name}\0{text}".encode()).hexdigest()
+
+
+def _onnx_encoder(model: Any, path: Path, max_tokens: int, cache_dir: Path) -> OnnxEncoder | None:
+    """The onnxruntime encoder for `model`, exported into `cache_dir` on first use; None when
+    the model's pooling is not one it computes (torch then does the work)."""
+    if not supports(model):
+        return None
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    target = cache_dir / "models" / f"{path.name}-{digest}.onnx"
+    if not target.exists():
+        export(model, target)
+    return OnnxEncoder(target, model.tokenizer, max_tokens)
 
 
 def embed_cached(
