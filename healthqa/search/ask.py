@@ -22,6 +22,7 @@ from healthqa.search.vocabulary import expand
 MAX_CHARS = 2_000  # longer messages are trimmed to this; the result says so
 MAX_K = 100
 SNIPPET_CHARS = 240
+SHORT_MESSAGE = 200  # characters: below this a message is embedded whole, once
 TAG = re.compile(r"<[^>]{0,200}>")
 QUESTION_SENTENCE = re.compile(r"[^.?!\n]{12,}\?")
 
@@ -135,7 +136,10 @@ def _candidates(
 def _texts_to_embed(query: str) -> list[str]:
     """The whole message, and the first question in it: the real question often hides in the
     middle of a long message, and its own embedding is not diluted by the story around it.
-    One extra text only: each costs a model call (~11 ms), and more did not rank better."""
+    One extra text only: each costs a model call (~10 ms), and more did not rank better. A
+    short message is its question already."""
+    if len(query) <= SHORT_MESSAGE:
+        return [query]
     questions = [q.strip() for q in QUESTION_SENTENCE.findall(query)]
     return _unique([query] + [q for q in questions if q != query][:1])
 
