@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from healthqa import ingest, triage_eval
+from healthqa import accounts, ingest, triage_eval
 from healthqa.ingest.jsonl import question_dict
 from healthqa.ingest.topics import TopicsFileError
 from healthqa.kb import load_demo_if_empty, open_index, open_kb
@@ -507,6 +507,72 @@ def _print_triage_report(
         for f in flagged:
             table.add_row(f.id, f.level.value, ", ".join(x.rule for x in f.flags), f.text[:80])
         out.print(table)
+
+
+# ----- accounts -----
+
+user_app = typer.Typer(help="Manage accounts: experts, moderators, admins.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(accounts.ROLES)}.")] = "asker",
+    name: Annotated[str, typer.Option(help="Name shown on answers.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an account (asks for the password unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _kb(ctx) as engine:
+        account = _account_call(lambda: accounts.add_user(engine, email, password, role, name))
+    out.print(f"added {account.email} as {account.role}", markup=False, highlight=False)
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context,
+    role: Annotated[str | None, typer.Option(help="Only this role.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List accounts with their roles."""
+    with _kb(ctx) as engine:
+        found = _account_call(lambda: accounts.list_users(engine, role))
+    if as_json:
+        print(json.dumps([a.__dict__ for a in found], default=str, indent=2))
+        return
+    for a in found:
+        state = " (disabled)" if a.disabled else ""
+        out.print(f"{a.email}\t{a.role}\t{a.display_name}{state}", markup=False, highlight=False)
+
+
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(accounts.ROLES)}.")],
+) -> None:
+    """Change an account's role."""
+    with _kb(ctx) as engine:
+        account = _account_call(lambda: accounts.set_role(engine, email, role))
+    out.print(f"{account.email} is now {account.role}", markup=False, highlight=False)
+
+
+T = TypeVar("T")
+
+
+def _account_call(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except accounts.AccountError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:
