@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -83,3 +84,12 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     kb = open_kb(f"sqlite:///{tmp_path / 'kb.db'}")
     yield kb
     kb.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The site on the demo corpus, shared by the tests of one module (see test_web_app)."""
+    from tests.test_web_app import demo_site
+
+    with demo_site(tmp_path_factory.mktemp("web")) as test_client:
+        yield test_client

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
-from tests.test_web_app import demo_site
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with demo_site(tmp_path_factory.mktemp("web")) as c:
-        yield c
 
 
 def get(client: TestClient, url: str, **params: Any) -> Any:

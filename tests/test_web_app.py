@@ -102,12 +102,6 @@ def site_of(client: TestClient) -> Site:
     return site
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with demo_site(tmp_path_factory.mktemp("web")) as c:
-        yield c
-
-
 ARTICLE = "/q/demo-0001/lower-back-pain-since-my-iud-was-put-in-what-should-i-do"
 
 

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
 from healthqa.web import feeds
-from tests.test_web_app import demo_site
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with demo_site(tmp_path_factory.mktemp("web")) as c:
-        yield c
 
 
 def xml(client: TestClient, url: str) -> etree._Element:

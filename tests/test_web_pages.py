@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,16 +11,10 @@ from sqlalchemy import func, select
 
 from healthqa.store.models import Question
 from healthqa.web import pages
-from tests.test_web_app import ARTICLE, HOSTILE, demo_site, site_of
+from tests.test_web_app import ARTICLE, HOSTILE, site_of
 
 EMERGENCY = "chest hurts and my left arm is numb"
 ROUTINE = "how long does morning sickness last"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with demo_site(tmp_path_factory.mktemp("web")) as c:
-        yield c
 
 
 def main_of(html: str) -> str:
