@@ -42,6 +42,20 @@ class Settings(BaseSettings):
     model_path: Path | None = None  # a sentence-transformers folder; default: bundled MiniLM
     medquad_url: str = MEDQUAD_URL
     country: str | None = None
+    # Mail (password reset, answer notices). Without smtp_host, mail is written as .eml files
+    # to <data folder>/outbox, so a fresh site works and nothing is lost.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "none"  # "none", "starttls" or "ssl"
+    mail_from: str = "healthqa <noreply@localhost>"
+    outbox_dir: Path = Field(default_factory=lambda: data_dir() / "outbox")
+    # The public address of the site, for links in mail; default: the address of the request.
+    site_url: str | None = None
+    # Session cookies are Secure unless the site is reached over plain http on this machine
+    # (a development server); set true or false to decide yourself.
+    secure_cookies: bool | None = None
 
 
 def load_settings(**overrides: Any) -> Settings:
