@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from healthqa.kb import open_kb
 from tests.pg import PostgresMissing, create_database, throwaway_postgres
+from tests.smtp import smtp  # noqa: F401  (a real SMTP server for mail tests)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

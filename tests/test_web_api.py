@@ -66,9 +66,11 @@ def test_submitting_a_question_stores_it_pending(client: TestClient) -> None:
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "pending" and body["id"].startswith("ask-")
+    assert body["private_url"].endswith("/private/" + body["private_token"])
+    assert client.get(f"/api/v1/private/{body['private_token']}").json()["status"] == "pending"
     assert client.get(f"/api/v1/questions/{body['id']}").status_code == 404
     assert client.post("/api/v1/questions", json={"title": " "}).status_code == 400
-    assert client.post("/api/v1/questions", json={"title": "x" * 301}).status_code == 413
+    assert client.post("/api/v1/questions", json={"title": "x" * 301}).status_code == 422
     assert client.post("/api/v1/questions", json={}).status_code == 422
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -90,11 +91,25 @@ def demo_site(folder: Path) -> Iterator[TestClient]:
         import_demo(engine)
         (folder / "extra.jsonl").write_text("\n".join(json.dumps(line) for line in EXTRA))
         import_jsonl(engine, folder / "extra.jsonl")
-        settings = load_settings(database_url=url, index_dir=folder / "index")
+        # plain http to "testserver": let the client keep cookies (test_web_people checks
+        # that they are Secure by default)
+        settings = load_settings(database_url=url, index_dir=folder / "index", secure_cookies=False)
         app = create_app(engine, open_index(engine, settings), settings)
         with TestClient(app) as client:
             yield client
         engine.dispose()
+
+
+def csrf(client: TestClient) -> str:
+    """The client's CSRF token, as a page with a form hands it out."""
+    if "hqa_csrf" not in client.cookies:
+        client.get("/signin")
+    return str(client.cookies["hqa_csrf"])
+
+
+def post_form(client: TestClient, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """Post a form the way the site's pages do: with the CSRF token."""
+    return client.post(path, data={**data, "csrf": csrf(client)}, **kwargs)
 
 
 def site_of(client: TestClient) -> Site:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from healthqa.store.models import Question
 from healthqa.web import pages
-from tests.test_web_app import ARTICLE, HOSTILE, site_of
+from tests.test_web_app import ARTICLE, HOSTILE, post_form, site_of
 
 EMERGENCY = "chest hurts and my left arm is numb"
 ROUTINE = "how long does morning sickness last"
@@ -36,9 +36,7 @@ def test_article_shows_question_answers_and_sources(client: TestClient) -> None:
     html = page.text
     assert "<h1>Lower back pain since my IUD was put in — what should I do?</h1>" in html
     assert "I had a hormonal IUD fitted" in html  # the asker's words
-    answers = re.findall(
-        r'<article class="card answer" id="answer-\d+">(.*?)</article>', html, re.S
-    )
+    answers = re.findall(r'<article class="card answer" id="a\d+">(.*?)</article>', html, re.S)
     assert answers
     for answer in answers:
         assert "healthqa demo corpus" in answer and "Demo content written by" in answer
@@ -185,6 +183,19 @@ def test_ask_without_words_says_so(client: TestClient) -> None:
     assert "The question is empty" in response.text
 
 
+def newest_pending(client: TestClient) -> str:
+    with site_of(client).engine.connect() as conn:
+        newest = select(Question.external_id).where(Question.status == "pending")
+        return str(conn.scalar(newest.order_by(Question.id.desc())))
+
+
+def test_a_form_larger_than_any_question_is_refused(client: TestClient) -> None:
+    before = pending_count(client)
+    response = post_form(client, "/ask", {"title": "ok?", "details": "x" * 70_000})
+    assert response.status_code == 413 and "too long" in response.text
+    assert pending_count(client) == before
+
+
 def pending_count(client: TestClient) -> int:
     with site_of(client).engine.connect() as conn:
         count = select(func.count(Question.id)).where(Question.status == "pending")
@@ -195,12 +206,18 @@ def test_a_question_without_a_match_can_be_sent_and_stays_pending(client: TestCl
     before = pending_count(client)
     html = client.get("/ask", params={"q": "can my parrot catch my cold"}).text
     assert 'action="/ask" method="post"' in html
-    sent = client.post("/ask", data={"title": "Can my parrot catch my cold?", "details": "x"})
-    assert sent.status_code == 200 and "your question was sent" in sent.text
+    form = {"title": "Can my parrot catch my cold?", "details": "x"}
+    sent = post_form(client, "/ask", form, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/private/")
+    private = client.get(sent.headers["location"])
+    assert (
+        "Your question was sent" in private.text and "Can my parrot catch my cold?" in private.text
+    )
+    assert private.headers["referrer-policy"] == "no-referrer"
     assert pending_count(client) == before + 1
     assert "parrot" not in main_of(client.get("/").text)
-    reference = re.search(r"Reference: (ask-\w+)", sent.text)
-    assert reference and client.get(f"/q/{reference.group(1)}").status_code == 404
+    external_id = newest_pending(client)
+    assert client.get(f"/q/{external_id}").status_code == 404
 
 
 def test_a_long_worry_is_offered_as_a_short_title_with_details(client: TestClient) -> None:
@@ -220,14 +237,13 @@ def test_a_long_worry_is_offered_as_a_short_title_with_details(client: TestClien
         ({}, 400, "type your question"),
         ({"title": "x" * 301}, 413, "under 300 characters"),
         ({"title": "ok?", "details": "x" * 5_001}, 413, "under 5,000 characters"),
-        ({"title": "ok?", "details": "x" * 40_000}, 413, "too long"),
     ],
 )
 def test_sending_empty_or_oversized_questions_is_refused(
     client: TestClient, form: dict[str, str], status: int, message: str
 ) -> None:
     before = pending_count(client)
-    response = client.post("/ask", data=form)
+    response = post_form(client, "/ask", form)
     assert response.status_code == status
     assert message in response.text and "Not sent" in response.text
     assert pending_count(client) == before

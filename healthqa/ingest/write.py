@@ -28,6 +28,7 @@ from healthqa.progress import progress
 from healthqa.store.models import Answer, Question, Source, Topic
 
 BATCH = 2_000
+FEW = 100
 
 
 class ImportRejected(Exception):
@@ -103,18 +104,45 @@ def write(
     if strict and summary.rejected:
         raise ImportRejected(summary.rejected)
     with engine.begin() as conn:
-        topic_ids = sync_topics(conn, rules)
-        sync_sources(conn, sources)
-        sync_sources(conn, _unknown_sources(conn, valid))
-        source_ids = {k: i for i, k in conn.execute(select(Source.id, Source.key))}
-        known = {
-            ext: (id_, digest)
-            for id_, ext, digest in conn.execute(
-                select(Question.id, Question.external_id, Question.content_hash)
-            )
-        }
-        _upsert(conn, valid, known, topic_ids, source_ids, summary)
+        _write(conn, valid, sources, rules, summary)
     return summary
+
+
+def write_in(
+    conn: Connection,
+    label: str,
+    records: Iterable[QuestionRecord],
+    sources: Sequence[SourceRecord] = (),
+    *,
+    rules: TopicRules | None = None,
+) -> ImportSummary:
+    """Like a strict `write`, inside the caller's transaction (so that rows of its own can
+    go in with the questions, or not at all)."""
+    rules = rules or load_rules(load_settings().topics_file)
+    summary = ImportSummary(label)
+    valid = _validate(records, rules, summary)
+    if summary.rejected:
+        raise ImportRejected(summary.rejected)
+    _write(conn, valid, sources, rules, summary)
+    return summary
+
+
+def _write(
+    conn: Connection,
+    valid: list[QuestionRecord],
+    sources: Sequence[SourceRecord],
+    rules: TopicRules,
+    summary: ImportSummary,
+) -> None:
+    topic_ids = sync_topics(conn, rules)
+    sync_sources(conn, sources)
+    sync_sources(conn, _unknown_sources(conn, valid))
+    source_ids = {k: i for i, k in conn.execute(select(Source.id, Source.key))}
+    query = select(Question.id, Question.external_id, Question.content_hash)
+    if len(valid) <= FEW:  # a form's question: look up its own id, not the whole table
+        query = query.where(Question.external_id.in_([r.external_id for r in valid]))
+    known = {ext: (id_, digest) for id_, ext, digest in conn.execute(query)}
+    _upsert(conn, valid, known, topic_ids, source_ids, summary)
 
 
 def _validate(

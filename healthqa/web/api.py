@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
 from healthqa.search.ask import MAX_K
 from healthqa.web import service
@@ -20,7 +19,6 @@ from healthqa.web.service import (
     QuestionList,
     RelatedLink,
     SearchResult,
-    Submitted,
     TopicInfo,
     TopicPage,
 )
@@ -29,11 +27,6 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Topic = Annotated[str | None, Query(description="Only this topic (a slug from /topics).")]
-
-
-class NewQuestion(BaseModel):
-    title: str = Field(description=f"The question, at most {service.TITLE_CHARS} characters.")
-    details: str = Field("", description=f"More context, at most {service.DETAILS_CHARS:,}.")
 
 
 @router.get("/ask")
@@ -47,12 +40,6 @@ def ask(
 
     When `triage.advice` is set, show it before any answer."""
     return service.ask(site_of(request), q, k, topic)
-
-
-@router.post("/questions", status_code=201)
-def submit(request: Request, question: NewQuestion) -> Submitted:
-    """Send a question to the experts; it stays pending and unlisted until answered."""
-    return service.submit_question(site_of(request), question.title, question.details)
 
 
 @router.get("/search")

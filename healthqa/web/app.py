@@ -19,7 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from healthqa.config import Settings
 from healthqa.kb import open_kb
 from healthqa.search.index import SearchIndex
-from healthqa.web import api, errors, feeds, pages, service
+from healthqa.web import api, api_people, errors, experts, feeds, moderators, pages, people, service
 from healthqa.web.middleware import ConditionalGet, SecurityHeaders
 from healthqa.web.render import STATIC
 from healthqa.web.site import Site
@@ -57,8 +57,12 @@ def create_app(
     )
     app.state.site = site
     app.include_router(api.router)
+    app.include_router(api_people.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(people.router)
+    app.include_router(experts.router)
+    app.include_router(moderators.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.add_middleware(ConditionalGet)

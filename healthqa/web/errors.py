@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from healthqa.accounts import AccountError
+from healthqa.answering import AnswerRefused, NotAllowed
+from healthqa.asking import NoSuchQuestion, QuestionRefused
+from healthqa.limits import RateLimited
+from healthqa.moderation.queue import ModerationError
 from healthqa.search.ask import AskError
+from healthqa.web.auth import BadForm, Forbidden, NeedSignIn, sign_in_url
 from healthqa.web.render import render
 from healthqa.web.service import BadParameter, NotFound
 
 HEADINGS = {
     400: "Something in that address is not right",
+    401: "Please sign in",
+    403: "That is not open to you",
+    409: "That looks answered already",
+    415: "That does not work here",
+    429: "Please wait a little",
     404: "We could not find that page",
     405: "That does not work here",
     413: "That is too long",
@@ -21,12 +32,18 @@ HEADINGS = {
 }
 
 
-def respond(request: Request, status: int, message: str, parameter: str | None = None) -> Response:
+def respond(
+    request: Request,
+    status: int,
+    message: str,
+    parameter: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if request.url.path.startswith("/api/"):
         error: dict[str, object] = {"status": status, "message": message}
         if parameter:
             error["parameter"] = parameter
-        return JSONResponse({"error": error}, status_code=status)
+        return JSONResponse({"error": error}, status_code=status, headers=headers)
     heading = HEADINGS.get(status, HEADINGS[400] if status < 500 else HEADINGS[500])
     html = render(
         "error.html",
@@ -37,7 +54,20 @@ def respond(request: Request, status: int, message: str, parameter: str | None =
         canonical=None,
         noindex=True,
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+# Failures of the people's side of the site: (status, or None for the exception's own).
+PEOPLE_ERRORS: dict[type[Exception], int | None] = {
+    Forbidden: 403,
+    NotAllowed: 403,
+    BadForm: None,
+    QuestionRefused: None,
+    AnswerRefused: None,
+    ModerationError: None,
+    NoSuchQuestion: 404,
+    AccountError: 400,
+}
 
 
 def install(app: FastAPI) -> None:
@@ -71,6 +101,25 @@ def install(app: FastAPI) -> None:
     async def server_error(request: Request, exc: Exception) -> Response:
         return respond(request, 500, "Please try again in a moment.")
 
+    async def need_sign_in(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            message = "Send an API token with the right scope: Authorization: Bearer <token>."
+            return respond(request, 401, message, headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(sign_in_url(request), status_code=303)
+
+    async def rate_limited(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RateLimited)
+        headers = {"Retry-After": str(exc.retry_after)}
+        return respond(request, 429, _sentence(str(exc)), headers=headers)
+
+    async def people_error(request: Request, exc: Exception) -> Response:
+        status = PEOPLE_ERRORS.get(type(exc)) or getattr(exc, "status", 400)
+        return respond(request, status, _sentence(str(exc)), getattr(exc, "field", None))
+
+    for kind in PEOPLE_ERRORS:
+        app.add_exception_handler(kind, people_error)
+    app.add_exception_handler(NeedSignIn, need_sign_in)
+    app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(BadParameter, bad_parameter)
     app.add_exception_handler(AskError, bad_question)

@@ -7,17 +7,20 @@ of the knowledge base and kept in memory, gzip and ETag included (`PageCache`)."
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from healthqa import asking
+from healthqa.asking import AlreadyAnswered, QuestionRefused
+from healthqa.limits import RateLimited
 from healthqa.search.ask import AskError
 from healthqa.web import service, text
+from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer
 from healthqa.web.cache import CachedPage
 from healthqa.web.render import render
-from healthqa.web.service import BadParameter
 from healthqa.web.site import Site
 
 router = APIRouter(include_in_schema=False)
@@ -25,14 +28,8 @@ PAGE_METHODS = ["GET", "HEAD"]
 TOPIC_PAGE = 30
 SEARCH_PAGE = 20
 ASK_MATCHES = 8
-FORM_BYTES = 32_000  # the ask form's largest accepted body
 PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Page, from 1.")]
 Text = Annotated[str, Query(max_length=5_000)]
-
-
-def site_of(request: Request) -> Site:
-    site: Site = request.app.state.site
-    return site
 
 
 def base_of(request: Request) -> str:
@@ -40,11 +37,17 @@ def base_of(request: Request) -> str:
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page; `canonical` (a path) and `noindex` default to none and no."""
+    """Render a page; `canonical` (a path) and `noindex` default to none and no. Forms get the
+    CSRF token (`csrf`), and `viewer` is the signed-in account when the route looked it up."""
     context.setdefault("canonical", None)
     context.setdefault("noindex", False)
-    html = render(template, base=base_of(request), **context)
-    return HTMLResponse(html, status_code=status)
+    context.setdefault("viewer", getattr(request.state, "viewer", None))
+    html = render(template, base=base_of(request), csrf=csrf_token(request), **context)
+    response = HTMLResponse(html, status_code=status)
+    set_csrf(request, response)
+    if context["noindex"] or context["viewer"] is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ----- articles -----
@@ -162,34 +165,38 @@ def ask_matches(request: Request, q: Text = "") -> HTMLResponse:
         asked = service.ask(site_of(request), q, ASK_MATCHES) if q.strip() else None
     except AskError:
         asked = None
-    return HTMLResponse(render("_matches.html", asked=asked, send=False, title=""))
+    html = render("_matches.html", asked=asked, send=False, title="", csrf=csrf_token(request))
+    response = HTMLResponse(html)
+    set_csrf(request, response)
+    return response
 
 
 @router.post("/ask")
-async def ask_send(request: Request) -> Response:
-    """Store a question for the experts (pending, never shown until answered)."""
-    title, details = "", ""
+async def ask_send(request: Request, fields: Annotated[dict[str, str], Depends(form)]) -> Response:
+    """Take a question for the experts and send the asker to its private page; offer the
+    stored answer first when one asks the same thing (unless they confirm)."""
+    who = await viewer(request)
+    title, details = fields.get("title", ""), fields.get("details", "")
+    site = site_of(request)
     try:
-        form = await _form(request)
-        title, details = form.get("title", ""), form.get("details", "")
-        sent = await run_in_threadpool(service.submit_question, site_of(request), title, details)
-    except BadParameter as exc:
-        return page(
-            request, "ask.html", exc.status, q="", asked=None, send=True,
-            title=title[: service.TITLE_CHARS], error=f"Not sent: {exc.message}.", noindex=True,
+        sent = await run_in_threadpool(
+            asking.submit, site.engine, site.index, title, details, sender=sender(request),
+            account=who.account, email=fields.get("email") or None,
+            country=site.settings.country, confirm_new=fields.get("confirm") == "yes",
         )  # fmt: skip
-    return page(request, "ask_sent.html", sent=sent, noindex=True)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """A small urlencoded form; BadParameter (413) when it is larger than any real question."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_BYTES:
-            raise BadParameter("form", "the question is too long to send", 413)
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items()}
+    except (QuestionRefused, RateLimited) as exc:
+        status = exc.status if isinstance(exc, QuestionRefused) else 429
+        return page(
+            request, "ask.html", status, q="", asked=None, send=True, title=title[:300],
+            details=details, error=f"Not sent: {exc}.", noindex=True,
+        )  # fmt: skip
+    except AlreadyAnswered as exc:
+        return page(
+            request, "ask_duplicate.html", 200, title=title, details=details,
+            email=fields.get("email", ""), matches=exc.matches, noindex=True,
+        )  # fmt: skip
+    flags = "?sent=1" + ("&masked=" + ",".join(sent.masked) if sent.masked else "")
+    return RedirectResponse(f"/private/{sent.token}{flags}", status_code=303)
 
 
 # ----- search -----

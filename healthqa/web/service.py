@@ -8,14 +8,15 @@ pending for the experts and stays invisible here.
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from healthqa.ingest.records import QuestionRecord, SourceRecord
-from healthqa.ingest.write import write
+from sqlalchemy import select
+
+from healthqa import markup
+from healthqa.answering import endorsers, verified_authors
 from healthqa.related import related as related_questions
 from healthqa.search.ask import AskResult, Match, Understanding
 from healthqa.search.ask import ask as ask_index
@@ -36,14 +37,7 @@ from healthqa.web.site import Site
 
 RELATED_K = 10
 CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
-TITLE_CHARS = 300  # what the ask form accepts for a new question
-DETAILS_CHARS = 5_000
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
-SITE_SOURCE = SourceRecord(
-    key="site",
-    name="Asked on this site",
-    attribution="Question sent by a visitor of this site, waiting for an expert's answer.",
-)
 
 
 class NotFound(Exception):
@@ -106,11 +100,20 @@ class RelatedLink:
 
 @dataclass(frozen=True)
 class AnswerInfo:
+    """One answer. `html` is set for answers written on the site (Markdown, sanitised);
+    `expert` says an expert's account wrote it, `verified` that a moderator checked them."""
+
+    id: int
     text: str
     author: str | None
     author_role: str | None
     source_url: str | None
     created: datetime
+    html: str | None = None
+    expert: bool = False
+    verified: bool = False
+    edited: datetime | None = None
+    endorsed_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -185,13 +188,6 @@ class Asked:
 
 
 @dataclass(frozen=True)
-class Submitted:
-    id: str
-    status: str
-    triage: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class SearchHit:
     id: str
     title: str
@@ -248,7 +244,7 @@ def article(site: Site, external_id: str) -> Article:
         source_url=q.source_url,
         created=utc(q.created_at),
         updated=utc(q.updated_at),
-        answers=[_answer(a) for a in q.answers],
+        answers=_answers(site, q),
         previous=question_link(site, before) if before else None,
         next=question_link(site, after) if after else None,
         related=related(site, q.id),
@@ -257,7 +253,30 @@ def article(site: Site, external_id: str) -> Article:
 
 
 def answers(site: Site, external_id: str) -> list[AnswerInfo]:
-    return [_answer(a) for a in _published(site, external_id).answers]
+    return _answers(site, _published(site, external_id))
+
+
+def answers_for_asker(site: Site, external_id: str) -> list[AnswerInfo]:
+    """A question's published answers, whatever the question's own status (private page)."""
+    return _answers(site, get_question(site.engine, external_id))
+
+
+def answer_by_id(
+    site: Site, answer_id: int
+) -> tuple[QuestionLink, AnswerInfo, int | None, str] | None:
+    """A published answer with its question, its author's account id and its Markdown."""
+    with site.engine.connect() as conn:
+        external_id = conn.scalar(
+            select(Question.external_id)
+            .join(Answer, Answer.question_id == Question.id)
+            .where(Answer.id == answer_id, Answer.status == "published")
+        )
+    if external_id is None:
+        return None
+    q = get_question(site.engine, external_id)
+    found = next(a for a in _answers(site, q) if a.id == answer_id)
+    row = next(a for a in q.answers if a.id == answer_id)
+    return question_link(site, q), found, row.user_id, row.body
 
 
 def related_to(site: Site, external_id: str, k: int = RELATED_K) -> list[RelatedLink]:
@@ -346,34 +365,6 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         matches=matches,
         close=bool(matches) and matches[0].score >= CLOSE_SCORE,
         triage=triage(result.query, site.settings.country).to_dict(),
-    )
-
-
-def submit_question(site: Site, title: str, details: str = "") -> Submitted:
-    """Store a visitor's question as pending for the experts; nothing is stored when the title
-    is empty or either field is too long."""
-    title, details = " ".join(title.split()), details.strip()
-    if not title:
-        raise BadParameter("title", "type your question before sending it")
-    if len(title) > TITLE_CHARS:
-        raise BadParameter("title", f"keep the question under {TITLE_CHARS} characters", 413)
-    if len(details) > DETAILS_CHARS:
-        raise BadParameter("details", f"keep the details under {DETAILS_CHARS:,} characters", 413)
-    record = QuestionRecord(
-        external_id=f"ask-{uuid.uuid4().hex[:16]}",
-        title=title,
-        body=details,
-        source=SITE_SOURCE.key,
-        where="ask form",
-        status="pending",
-        created=datetime.now(UTC),
-    )
-    summary = write(site.engine, "ask form", [record], sources=[SITE_SOURCE], strict=True)
-    assert summary.added == 1
-    return Submitted(
-        record.external_id,
-        "pending",
-        triage(f"{title}\n{details}", site.settings.country).to_dict(),
     )
 
 
@@ -484,8 +475,28 @@ def _source(s: Source) -> SourceInfo:
     return SourceInfo(s.key, s.name, s.url, s.licence, s.attribution)
 
 
-def _answer(a: Answer) -> AnswerInfo:
-    return AnswerInfo(a.body, a.author, a.author_role, a.source_url, utc(a.created_at))
+def _answers(site: Site, q: Question) -> list[AnswerInfo]:
+    """The published answers; those by experts with their verification and endorsements."""
+    shown = [a for a in q.answers if a.status == "published"]
+    by_experts = [a for a in shown if a.user_id is not None]
+    if not by_experts:
+        return [_answer(a) for a in shown]
+    ids = [a.id for a in shown]
+    verified = verified_authors(site.engine, [a.user_id for a in by_experts if a.user_id])
+    endorsed = endorsers(site.engine, ids)
+    return [
+        _answer(a, a.user_id in verified, [e.name for e in endorsed.get(a.id, [])]) for a in shown
+    ]
+
+
+def _answer(a: Answer, verified: bool = False, endorsed_by: list[str] | None = None) -> AnswerInfo:
+    if a.user_id is None:
+        return AnswerInfo(a.id, a.body, a.author, a.author_role, a.source_url, utc(a.created_at))
+    return AnswerInfo(
+        a.id, markup.plain_text(a.body), a.author, a.author_role, a.source_url,
+        utc(a.created_at), markup.render_markdown(a.body), True, verified,
+        utc(a.edited_at) if a.edited_at else None, endorsed_by or [],
+    )  # fmt: skip
 
 
 def utc(when: datetime) -> datetime:

@@ -46,6 +46,10 @@ class Account:
     disabled: bool
     created_at: datetime
 
+    @property
+    def label(self) -> str:
+        return self.display_name or self.email.split("@")[0]
+
 
 def add_user(
     engine: Engine, email: str, password: str, role: str = "asker", display_name: str = ""
@@ -70,6 +74,22 @@ def add_user(
 
 
 COLUMNS = (User.id, User.email, User.role, User.display_name, User.disabled, User.created_at)
+
+
+def get_account(engine: Engine, user_id: int) -> Account:
+    with engine.connect() as conn:
+        row = conn.execute(select(*COLUMNS).where(User.id == user_id)).first()
+    if row is None:
+        raise UnknownUser(f"no account #{user_id}")
+    return Account(*row)
+
+
+def set_password(engine: Engine, user_id: int, password: str) -> None:
+    _check_password(password)
+    with engine.begin() as conn:
+        conn.execute(
+            update(User).where(User.id == user_id).values(password_hash=_hasher.hash(password))
+        )
 
 
 def get_user(engine: Engine, email: str) -> Account:
@@ -120,6 +140,11 @@ def authenticate(engine: Engine, email: str, password: str) -> Account | None:
             new_hash = _hasher.hash(password)
             conn.execute(update(User).where(User.id == account.id).values(password_hash=new_hash))
     return account
+
+
+def check_email(email: str) -> str:
+    """The email, normalised; AccountError when it is not an email address."""
+    return _email(email)
 
 
 def _email(email: str) -> str:

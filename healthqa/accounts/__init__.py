@@ -1,0 +1,86 @@
+"""Accounts: users and roles, sessions, mailed links, API tokens and expert profiles.
+
+Asking never needs an account (health questions are private); experts, moderators and admins
+have one."""
+
+from healthqa.accounts.experts import (
+    Profile,
+    get_profile,
+    is_verified,
+    list_profiles,
+    save_profile,
+    specialities,
+    verify,
+)
+from healthqa.accounts.sessions import (
+    SignInFailed,
+    end_all_sessions,
+    end_session,
+    session_account,
+    sign_in,
+    start_session,
+)
+from healthqa.accounts.tokens import (
+    SCOPES,
+    InvalidLink,
+    TokenInfo,
+    check_link,
+    create_api_token,
+    finish_sign_up,
+    list_api_tokens,
+    request_password_reset,
+    request_sign_up,
+    reset_password,
+    revoke_api_token,
+    token_account,
+)
+from healthqa.accounts.users import (
+    ROLES,
+    Account,
+    AccountError,
+    UnknownUser,
+    add_user,
+    authenticate,
+    get_account,
+    get_user,
+    list_users,
+    set_role,
+)
+
+__all__ = [
+    "ROLES",
+    "SCOPES",
+    "Account",
+    "AccountError",
+    "InvalidLink",
+    "Profile",
+    "SignInFailed",
+    "TokenInfo",
+    "UnknownUser",
+    "add_user",
+    "authenticate",
+    "check_link",
+    "create_api_token",
+    "end_all_sessions",
+    "end_session",
+    "finish_sign_up",
+    "get_account",
+    "get_profile",
+    "get_user",
+    "is_verified",
+    "list_api_tokens",
+    "list_profiles",
+    "list_users",
+    "request_password_reset",
+    "request_sign_up",
+    "reset_password",
+    "revoke_api_token",
+    "save_profile",
+    "session_account",
+    "set_role",
+    "sign_in",
+    "specialities",
+    "start_session",
+    "token_account",
+    "verify",
+]

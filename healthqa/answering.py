@@ -1,0 +1,316 @@
+"""Answers written on the site by verified experts: the queue of open questions, answering in
+Markdown, editing with a revision history, and endorsements by other experts.
+
+A new answer passes the spam check (a flagged one waits for a moderator); once published, its
+question becomes public, joins the knowledge base (the answer engine finds it on its next look
+at the database, within a second) and the asker is told: by mail when they left an address,
+and on their private page."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from healthqa import limits
+from healthqa.accounts.experts import Profile, get_profile, specialities
+from healthqa.accounts.users import Account
+from healthqa.audit import Actor, record
+from healthqa.config import Settings
+from healthqa.mail import Mail, MailError, send
+from healthqa.markup import MAX_MARKDOWN
+from healthqa.moderation.checks import TooManyLinks, screen
+from healthqa.store.models import (
+    Answer,
+    AnswerRevision,
+    Endorsement,
+    ExpertProfile,
+    Question,
+    Submission,
+    Topic,
+    User,
+)
+
+log = logging.getLogger(__name__)
+MIN_ANSWER = 20  # characters: an answer says something
+ANSWERABLE = ("open", "published")
+URGENCY = case(
+    (Submission.triage_level == "emergency", 0), (Submission.triage_level == "urgent", 1), else_=2
+)
+
+
+class AnswerRefused(ValueError):
+    """The answer cannot be taken as it is; the message says why."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotAllowed(PermissionError):
+    """This account may not do this (not verified, not the author, locked question)."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: str
+    title: str
+    body: str
+    topic: str
+    topic_name: str
+    triage_level: str
+    created: datetime
+
+
+def queue(
+    engine: Engine,
+    topic: str | None = None,
+    speciality: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[QueueItem]:
+    """Open questions waiting for an expert: emergencies first, then the oldest."""
+    query = (
+        select(
+            Question.external_id, Question.title, Question.body, Topic.slug, Topic.name,
+            Submission.triage_level, Question.created_at,
+        )
+        .join(Topic, Topic.id == Question.topic_id)
+        .join(Submission, Submission.question_id == Question.id)
+        .where(Question.status == "open", Question.locked.is_(False))
+        .order_by(URGENCY, Question.created_at, Question.id)
+    )  # fmt: skip
+    if topic:
+        query = query.where(Topic.slug == topic)
+    if speciality:
+        slugs = specialities().get(speciality, ())
+        if "*" not in slugs:
+            query = query.where(Topic.slug.in_(slugs))
+    with engine.connect() as conn:
+        return [QueueItem(*row) for row in conn.execute(query.limit(limit).offset(offset))]
+
+
+def answer(
+    engine: Engine, expert: Account, external_id: str, body: str, settings: Settings, base: str
+) -> tuple[int, str]:
+    """Add `expert`'s answer; returns its id and status ("published", or "pending" when the
+    spam check wants a moderator to look first)."""
+    profile = _verified(engine, expert)
+    body = _checked_body(body)
+    held = screen(body, "answer").is_spam
+    limits.take(engine, f"user:{expert.id}", limits.ANSWERS_PER_HOUR)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        q = _answerable(conn, external_id)
+        position = conn.scalar(
+            select(func.coalesce(func.max(Answer.position), -1) + 1).where(
+                Answer.question_id == q.id
+            )
+        )
+        answer_id = conn.execute(
+            insert(Answer)
+            .values(
+                question_id=q.id, position=position, body=body, author=profile.name,
+                author_role=profile.credential, created_at=now, user_id=expert.id,
+                format="markdown", status="pending" if held else "published",
+            )
+            .returning(Answer.id)
+        ).scalar_one()  # fmt: skip
+        if not held:
+            publish(conn, q.id)
+    if not held:
+        notify_asker(engine, settings, q.id, base)
+    return answer_id, "pending" if held else "published"
+
+
+def publish(conn: Connection, question_id: int) -> None:
+    """An answer is out: the question becomes public, and searchable at the next refresh."""
+    now = datetime.now(UTC)
+    conn.execute(
+        update(Question)
+        .where(Question.id == question_id)
+        .values(
+            status=case((Question.status == "open", "published"), else_=Question.status),
+            updated_at=now,
+        )
+    )
+    conn.execute(
+        update(Submission)
+        .where(Submission.question_id == question_id, Submission.answered_at.is_(None))
+        .values(answered_at=now)
+    )
+
+
+def notify_asker(engine: Engine, settings: Settings, question_id: int, base: str) -> None:
+    """Mail the asker once, if they left an address. A mail failure is logged, not raised:
+    the answer is out either way, and the private page shows it."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Submission.email, Question.external_id, Question.title)
+            .join(Question, Question.id == Submission.question_id)
+            .where(
+                Submission.question_id == question_id,
+                Submission.email.is_not(None),
+                Submission.notified_at.is_(None),
+                Question.status == "published",
+            )
+        ).first()
+    if row is None:
+        return
+    email, external_id, title = row
+    text = (
+        f"An expert answered the question you sent to {base}:\n\n  {title}\n\n"
+        f"Read the answer here:\n{base}/q/{external_id}\n\n"
+        "The answer is general information, not a diagnosis. If your symptoms are severe "
+        "or getting worse, contact a doctor or emergency services."
+    )
+    try:
+        send(settings, Mail(email, "Your question has an answer", text))
+    except MailError as exc:
+        log.warning("answer notice for %s not sent: %s", external_id, exc)
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(Submission)
+            .where(Submission.question_id == question_id)
+            .values(notified_at=datetime.now(UTC))
+        )
+
+
+def edit_answer(engine: Engine, account: Account, answer_id: int, body: str, actor: Actor) -> None:
+    """Change an answer; the old text is kept as a revision and the page says "edited on"."""
+    body = _checked_body(body)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(Answer.body, Answer.user_id, Answer.question_id, Question.locked)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.id == answer_id)
+        ).first()
+        if row is None:
+            raise AnswerRefused(f"there is no answer {answer_id}", 404)
+        old, author, question_id, locked = row
+        moderator = account.role in ("moderator", "admin")
+        if not moderator and (author != account.id or locked):
+            raise NotAllowed("only its author may change this answer, and not once locked")
+        if old == body:
+            return
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(AnswerRevision).values(
+                answer_id=answer_id, body=old, edited_by=account.id, edited_at=now
+            )
+        )
+        conn.execute(update(Answer).where(Answer.id == answer_id).values(body=body, edited_at=now))
+        conn.execute(update(Question).where(Question.id == question_id).values(updated_at=now))
+        if moderator and author != account.id:
+            record(conn, actor, "edit", "answer", answer_id)
+
+
+def endorse(engine: Engine, expert: Account, answer_id: int, on: bool = True) -> None:
+    """A verified expert vouches for another expert's (or a source's) answer."""
+    _verified(engine, expert)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(Answer.user_id, Answer.question_id).where(
+                Answer.id == answer_id, Answer.status == "published"
+            )
+        ).first()
+        if row is None:
+            raise AnswerRefused(f"there is no answer {answer_id}", 404)
+        if row[0] == expert.id:
+            raise NotAllowed("you cannot endorse your own answer")
+        if on:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(Endorsement).values(answer_id=answer_id, user_id=expert.id))
+            except IntegrityError:
+                return  # endorsed already
+        else:
+            conn.execute(
+                delete(Endorsement).where(
+                    Endorsement.answer_id == answer_id, Endorsement.user_id == expert.id
+                )
+            )
+        conn.execute(
+            update(Question).where(Question.id == row[1]).values(updated_at=datetime.now(UTC))
+        )
+
+
+@dataclass(frozen=True)
+class Endorser:
+    name: str
+    credential: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    body: str
+    edited_at: datetime
+
+
+def endorsers(engine: Engine, answer_ids: list[int]) -> dict[int, list[Endorser]]:
+    query = (
+        select(Endorsement.answer_id, ExpertProfile.name, ExpertProfile.profession)
+        .join(ExpertProfile, ExpertProfile.user_id == Endorsement.user_id)
+        .where(Endorsement.answer_id.in_(answer_ids))
+        .order_by(Endorsement.created_at)
+    )
+    found: dict[int, list[Endorser]] = {}
+    with engine.connect() as conn:
+        for answer_id, name, profession in conn.execute(query):
+            found.setdefault(answer_id, []).append(Endorser(name, profession))
+    return found
+
+
+def verified_authors(engine: Engine, user_ids: list[int]) -> set[int]:
+    query = select(ExpertProfile.user_id).join(User, User.id == ExpertProfile.user_id)
+    query = query.where(
+        ExpertProfile.user_id.in_(user_ids),
+        ExpertProfile.verified_at.is_not(None),
+        User.role == "expert",
+    )
+    with engine.connect() as conn:
+        return set(conn.scalars(query))
+
+
+def revisions(engine: Engine, answer_id: int) -> list[Revision]:
+    query = (
+        select(AnswerRevision.body, AnswerRevision.edited_at)
+        .where(AnswerRevision.answer_id == answer_id)
+        .order_by(AnswerRevision.id.desc())
+    )
+    with engine.connect() as conn:
+        return [Revision(*row) for row in conn.execute(query)]
+
+
+def _verified(engine: Engine, expert: Account) -> Profile:
+    profile = get_profile(engine, expert.id) if expert.role == "expert" else None
+    if profile is None or not profile.verified:
+        raise NotAllowed("only an expert whose profile a moderator verified may do this")
+    return profile
+
+
+def _checked_body(body: str) -> str:
+    body = body.strip()
+    if len(body) < MIN_ANSWER:
+        raise AnswerRefused(f"write an answer of at least {MIN_ANSWER} characters")
+    if len(body) > MAX_MARKDOWN:
+        raise AnswerRefused(f"keep the answer under {MAX_MARKDOWN:,} characters", 413)
+    try:
+        screen(body, "answer")
+    except TooManyLinks as exc:
+        raise AnswerRefused(str(exc)) from None
+    return body
+
+
+def _answerable(conn: Connection, external_id: str) -> Question:
+    q = Session(bind=conn).scalar(select(Question).where(Question.external_id == external_id))
+    if q is None or q.status not in ANSWERABLE:
+        raise AnswerRefused(f"no question {external_id} is waiting for an answer", 404)
+    if q.locked:
+        raise NotAllowed("a moderator locked this question")
+    return q

@@ -1,0 +1,78 @@
+"""The moderators' pages: the queue (questions, held answers, flags) and its actions, expert
+verification, and the audit log for admins. Every action goes to the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from healthqa import accounts, audit
+from healthqa.moderation.queue import (
+    FLAG_REASONS,
+    act_on_answer,
+    act_on_question,
+    moderation_queue,
+    resolve_flag,
+)
+from healthqa.web.auth import Viewer, form, require, site_of
+from healthqa.web.pages import PAGE_METHODS, base_of, page
+
+router = APIRouter(include_in_schema=False)
+Form = Annotated[dict[str, str], Depends(form)]
+Moderator = Annotated[Viewer, Depends(require("moderate"))]
+Admin = Annotated[Viewer, Depends(require("admin"))]
+
+
+def _back(anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/moderate{anchor}", status_code=303)
+
+
+@router.api_route("/moderate", methods=PAGE_METHODS)
+def queue_page(request: Request, who: Moderator) -> HTMLResponse:
+    queue = moderation_queue(site_of(request).engine)
+    return page(request, "moderate.html", queue=queue, reasons=FLAG_REASONS, noindex=True)
+
+
+@router.post("/moderate/questions/{external_id}")
+def question_action(request: Request, external_id: str, who: Moderator, fields: Form) -> Response:
+    act_on_question(
+        site_of(request).engine, who.actor, external_id, fields.get("action", ""),
+        reason=fields.get("reason", ""), title=fields.get("title"), body=fields.get("details"),
+    )  # fmt: skip
+    return _back("#questions")
+
+
+@router.post("/moderate/answers/{answer_id}")
+def answer_action(request: Request, answer_id: int, who: Moderator, fields: Form) -> Response:
+    site = site_of(request)
+    base = site.settings.site_url or base_of(request)
+    act_on_answer(site.engine, site.settings, who.actor, answer_id, fields.get("action", ""), base)
+    return _back("#answers")
+
+
+@router.post("/moderate/flags/{flag_id}")
+def flag_action(request: Request, flag_id: int, who: Moderator, fields: Form) -> Response:
+    resolve_flag(site_of(request).engine, who.actor, flag_id, fields.get("resolution", ""))
+    return _back("#flags")
+
+
+@router.api_route("/moderate/experts", methods=PAGE_METHODS)
+def experts_page(request: Request, who: Moderator) -> HTMLResponse:
+    profiles = accounts.list_profiles(site_of(request).engine)
+    return page(request, "moderate_experts.html", profiles=profiles, noindex=True)
+
+
+@router.post("/moderate/experts/{user_id}")
+def expert_action(request: Request, user_id: int, who: Moderator, fields: Form) -> Response:
+    verified = fields.get("action") == "verify"
+    accounts.verify(site_of(request).engine, who.actor, user_id, verified)
+    return RedirectResponse("/moderate/experts", status_code=303)
+
+
+@router.api_route("/admin/audit", methods=PAGE_METHODS)
+def audit_page(request: Request, who: Admin, page_number: int = 1) -> HTMLResponse:
+    page_number = max(1, min(page_number, 10_000))
+    entries = audit.read(site_of(request).engine, limit=100, offset=(page_number - 1) * 100)
+    return page(request, "audit.html", entries=entries, page_number=page_number, noindex=True)
