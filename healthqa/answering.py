@@ -161,7 +161,7 @@ def notify_asker(engine: Engine, settings: Settings, question_id: int, base: str
         ).first()
     if row is None:
         return
-    email, external_id, title = row
+    email, external_id, title = str(row[0]), row[1], row[2]
     text = (
         f"An expert answered the question you sent to {base}:\n\n  {title}\n\n"
         f"Read the answer here:\n{base}/q/{external_id}\n\n"

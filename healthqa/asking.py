@@ -236,6 +236,11 @@ def find_own(engine: Engine, account: Account, external_id: str) -> Submission:
 def private_view(engine: Engine, submission: Submission, country: str | None = None) -> Private:
     with Session(engine) as session:
         q = session.scalars(select(Question).where(Question.id == submission.question_id)).one()
+        email, reason = session.execute(
+            select(Submission.email, Submission.reason).where(
+                Submission.question_id == submission.question_id
+            )
+        ).one()
         answer_ids = list(
             session.scalars(
                 select(Answer.id)
@@ -244,8 +249,8 @@ def private_view(engine: Engine, submission: Submission, country: str | None = N
             )
         )
     return Private(
-        q.external_id, q.title, q.body, q.status, q.locked, q.created_at, submission.email,
-        submission.reason, triage(f"{q.title}\n{q.body}", country).to_dict(), answer_ids,
+        q.external_id, q.title, q.body, q.status, q.locked, q.created_at, email, reason,
+        triage(f"{q.title}\n{q.body}", country).to_dict(), answer_ids,
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from healthqa import limits
@@ -117,15 +117,15 @@ def _open_flags(conn: Connection, limit: int) -> list[OpenFlag]:
     flags = []
     for flag_id, target, target_id, reason, note, created in rows:
         if target == "question":
-            found = conn.execute(
-                select(Question.external_id, Question.title).where(Question.id == target_id)
-            ).first()
+            name_column = Question.external_id
+            query = select(name_column, Question.title).where(Question.id == target_id)
         else:
-            found = conn.execute(
-                select(Answer.id, Question.title)
+            query = (
+                select(func.cast(Answer.id, String), Question.title)
                 .join(Question, Question.id == Answer.question_id)
                 .where(Answer.id == target_id)
-            ).first()
+            )
+        found = conn.execute(query).first()
         name, title = (str(found[0]), found[1]) if found else (str(target_id), "(deleted)")
         flags.append(OpenFlag(flag_id, target, name, title, reason, note, created))
     return flags

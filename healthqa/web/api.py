@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from healthqa.search.ask import MAX_K
 from healthqa.web import service
-from healthqa.web.pages import site_of
+from healthqa.web.auth import site_of
 from healthqa.web.service import (
     AnswerInfo,
     Article,

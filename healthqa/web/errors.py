@@ -113,7 +113,7 @@ def install(app: FastAPI) -> None:
         return respond(request, 429, _sentence(str(exc)), headers=headers)
 
     async def people_error(request: Request, exc: Exception) -> Response:
-        status = PEOPLE_ERRORS.get(type(exc)) or getattr(exc, "status", 400)
+        status = PEOPLE_ERRORS.get(type(exc)) or int(getattr(exc, "status", 400))
         return respond(request, status, _sentence(str(exc)), getattr(exc, "field", None))
 
     for kind in PEOPLE_ERRORS:

@@ -4,6 +4,7 @@ answering needs a profile a moderator verified."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -45,7 +46,7 @@ def save_profile(request: Request, who: Expert, fields: Form) -> Response:
 def _profile(
     request: Request,
     who: Viewer,
-    values: dict[str, object],
+    values: Mapping[str, object],
     error: str | None,
     saved: bool,
     status: int = 200,
