@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from healthqa import accounts, ingest, triage_eval
+from healthqa import audit as audit_log
 from healthqa.ingest.jsonl import question_dict
 from healthqa.ingest.topics import TopicsFileError
 from healthqa.kb import load_demo_if_empty, open_index, open_kb
@@ -562,6 +563,41 @@ def user_role(
     with _kb(ctx) as engine:
         account = _account_call(lambda: accounts.set_role(engine, email, role))
     out.print(f"{account.email} is now {account.role}", markup=False, highlight=False)
+
+
+@user_app.command("token")
+def user_token(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    scope: Annotated[
+        list[str], typer.Option(help=f"Repeat for several: {', '.join(accounts.SCOPES)}.")
+    ],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "command line",
+) -> None:
+    """Make an API token for a program (printed once; only its hash is kept)."""
+    with _kb(ctx) as engine:
+        account = _account_call(lambda: accounts.get_user(engine, email))
+        info, token = _account_call(lambda: accounts.create_api_token(engine, account, name, scope))
+    err.print(f"token {info.id} for {account.email}: {', '.join(info.scopes)}", markup=False)
+    print(token)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many entries.")] = 50,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. approve.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The audit log of moderation and administration, newest first."""
+    with _kb(ctx) as engine:
+        entries = audit_log.read(engine, limit=limit, action=action)
+    if as_json:
+        print(json.dumps([e.__dict__ for e in entries], default=str, indent=2))
+        return
+    for e in entries:
+        line = f"{e.at:%Y-%m-%d %H:%M:%S}\t{e.actor}\t{e.action}\t{e.target} {e.target_id}"
+        out.print(line + (f"\t{e.detail}" if e.detail else ""), markup=False, highlight=False)
 
 
 T = TypeVar("T")

@@ -82,3 +82,23 @@ def test_user_commands(tmp_path: Path) -> None:
     assert [(u["email"], u["role"]) for u in listed] == [("nurse@example.org", "moderator")]
     refused = runner.invoke(app, [*db, "user", "role", "nurse@example.org", "wizard"])
     assert refused.exit_code == 1 and "unknown role 'wizard'" in refused.output
+
+
+def test_token_and_audit_commands(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["--db", db, "user", "add", "mod@example.org", "--role", "moderator", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    made = runner.invoke(
+        app, ["--db", db, "user", "token", "mod@example.org", "--scope", "moderate"]
+    )
+    assert made.exit_code == 0 and made.stdout.strip().startswith("hqa_")
+    refused = runner.invoke(
+        app, ["--db", db, "user", "token", "mod@example.org", "--scope", "answer"]
+    )
+    assert refused.exit_code == 1 and "cannot give the 'answer' scope" in refused.output
+    log = runner.invoke(app, ["--db", db, "audit", "--json"])
+    assert log.exit_code == 0 and json.loads(log.stdout) == []

@@ -256,3 +256,20 @@ def test_experts_edit_with_history_and_endorse(site: TestClient) -> None:
     assert refused.status_code == 403
     with engine.connect() as conn:
         assert conn.scalar(select(Answer.body).where(Answer.id == answer_id)) == edited
+
+
+def test_a_moderator_locks_a_question_against_new_answers(site: TestClient) -> None:
+    moderator = signed_in(site, "mod@example.org")
+    post_form(moderator, "/moderate/question", {"id": "demo-0004", "action": "lock"})
+    nurse = signed_in(site, "nurse@example.org")
+    body = "A long enough answer to a locked question, which must be refused."
+    assert post_form(nurse, "/expert/answer/demo-0004", {"body": body}).status_code == 403
+    post_form(moderator, "/moderate/question", {"id": "demo-0004", "action": "unlock"})
+    done = post_form(nurse, "/expert/answer/demo-0004", {"body": body}, follow_redirects=False)
+    assert done.status_code == 303
+    assert (
+        post_form(moderator, "/moderate/question", {"id": "nope", "action": "lock"}).status_code
+        == 404
+    )
+    log = signed_in(site, "mod@example.org").get("/admin/audit")
+    assert log.status_code == 403  # the audit log is for admins

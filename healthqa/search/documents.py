@@ -64,7 +64,9 @@ def load_docs(
     engine: Engine, *, ids: Sequence[int] | None = None, since: datetime | None = None
 ) -> list[SearchDoc]:
     """Searchable questions (all, or those with `ids`, or updated after `since`)."""
-    first_answer = and_(Answer.question_id == Question.id, Answer.position == 0)
+    first_answer = and_(
+        Answer.question_id == Question.id, Answer.position == 0, Answer.status == "published"
+    )
     query = (
         select(
             Question.id,

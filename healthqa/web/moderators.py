@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from healthqa import accounts, audit
 from healthqa.moderation.queue import (
     FLAG_REASONS,
+    ModerationError,
     act_on_answer,
     act_on_question,
     moderation_queue,
@@ -42,6 +43,16 @@ def question_action(request: Request, external_id: str, who: Moderator, fields: 
         reason=fields.get("reason", ""), title=fields.get("title"), body=fields.get("details"),
     )  # fmt: skip
     return _back("#questions")
+
+
+@router.post("/moderate/question")
+def any_question_action(request: Request, who: Moderator, fields: Form) -> Response:
+    """Lock, unlock, hide or unhide any question by its id (e.g. a published one)."""
+    action = fields.get("action", "")
+    if action not in ("lock", "unlock", "hide", "unhide"):
+        raise ModerationError("choose lock, unlock, hide or unhide")
+    act_on_question(site_of(request).engine, who.actor, fields.get("id", "").strip(), action)
+    return _back("#tools")
 
 
 @router.post("/moderate/answers/{answer_id}")

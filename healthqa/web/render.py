@@ -61,13 +61,13 @@ def qa_page(article: Article, base: str) -> dict[str, Any]:
             "@type": "Answer",
             "text": a.text,
             "dateCreated": iso(a.created),
-            "url": f"{base}{article.url}#answer-{i}",
+            "url": f"{base}{article.url}#a{a.id}",
             "author": {
                 "@type": "Person" if a.author_role else "Organization",
                 "name": a.author or article.source.name,
             },
         }
-        for i, a in enumerate(article.answers, 1)
+        for a in article.answers
     ]
     question: dict[str, Any] = {
         "@type": "Question",
