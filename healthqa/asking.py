@@ -42,6 +42,7 @@ DETAILS_CHARS = 5_000
 # From this question_similarity on, a stored answered question asks the same thing
 # (calibrated on the doctor-labelled MQP pairs: see docs/moderation.md).
 DUPLICATE = 0.875  # MQP: precision 0.955, recall 0.431 of the similar pairs
+CANDIDATE = 0.5  # below this ask score a match is not even compared (saves an embedding)
 EDITABLE = ("pending", "open")  # once answered, a question is part of the knowledge base
 SITE_SOURCE = SourceRecord(
     key="site",
@@ -197,11 +198,17 @@ def _refuse_duplicates(index: SearchIndex, title: str, details: str) -> None:
     """AlreadyAnswered when a stored, answered question asks what `title` asks."""
     if not index.docs:
         return
-    matches = [
-        m for m in ask_index(index, f"{title}\n{details}".strip(), k=5).matches if m.answered
-    ]
+    found = ask_index(index, f"{title}\n{details}".strip(), k=5).matches
+    matches = [m for m in found if m.answered and m.score >= CANDIDATE]
+    if not matches:
+        return
+    texts = [title, *(m.title for m in matches)]
+    vectors = dict(zip(texts, index.embedder.embed(texts), strict=True))  # one batch
     types = TypeClassifier.load()
-    same = [m for m in matches if question_similarity(index, types, title, m.title) >= DUPLICATE]
+    same = [
+        m for m in matches
+        if question_similarity(index, types, title, m.title, vectors) >= DUPLICATE
+    ]  # fmt: skip
     if same:
         raise AlreadyAnswered(same[:3])
 

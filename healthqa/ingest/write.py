@@ -63,14 +63,16 @@ class ImportSummary:
 
 
 def sync_topics(conn: Connection, rules: TopicRules) -> dict[str, int]:
-    """Make the topics table match the rules' topic list; return slug -> id."""
-    existing = {slug: id_ for id_, slug in conn.execute(select(Topic.id, Topic.slug))}
+    """Make the topics table match the rules' topic list; return slug -> id. Writes only
+    what differs (a form's single question must not rewrite every topic)."""
+    columns = (Topic.slug, Topic.name, Topic.description, Topic.position)
+    existing = {row[0]: tuple(row[1:]) for row in conn.execute(select(*columns))}
     for position, topic in enumerate(rules.topics):
         values = {"name": topic.name, "description": topic.description, "position": position}
-        if topic.slug in existing:
-            conn.execute(update(Topic).where(Topic.slug == topic.slug).values(**values))
-        else:
+        if topic.slug not in existing:
             conn.execute(insert(Topic).values(slug=topic.slug, **values))
+        elif existing[topic.slug] != tuple(values.values()):
+            conn.execute(update(Topic).where(Topic.slug == topic.slug).values(**values))
     return {slug: id_ for id_, slug in conn.execute(select(Topic.id, Topic.slug))}
 
 
