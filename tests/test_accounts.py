@@ -87,10 +87,8 @@ def test_user_commands(tmp_path: Path) -> None:
 def test_token_and_audit_commands(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'kb.db'}"
     runner = CliRunner()
-    added = runner.invoke(
-        app, ["--db", db, "user", "add", "mod@example.org", "--role", "moderator", "--password-stdin"],
-        input=PASSWORD + "\n",
-    )  # fmt: skip
+    add = ["--db", db, "user", "add", "mod@example.org", "--role", "moderator", "--password-stdin"]
+    added = runner.invoke(app, add, input=PASSWORD + "\n")
     assert added.exit_code == 0, added.output
     made = runner.invoke(
         app, ["--db", db, "user", "token", "mod@example.org", "--scope", "moderate"]

@@ -273,3 +273,19 @@ def test_a_moderator_locks_a_question_against_new_answers(site: TestClient) -> N
     )
     log = signed_in(site, "mod@example.org").get("/admin/audit")
     assert log.status_code == 403  # the audit log is for admins
+
+
+def test_unknown_fields_and_actions_are_refused_not_obeyed(site: TestClient) -> None:
+    nurse = signed_in(site, "nurse@example.org")
+    profile = {
+        "name": "Kim Park", "profession": "Registered nurse", "speciality": "General practice",
+        "licence": "RN 556677", "country": "Canada", "user_id": "1", "engine": "x",
+    }  # fmt: skip
+    saved = post_form(nurse, "/expert/profile", profile, follow_redirects=False)
+    assert saved.status_code == 303  # the extra fields are ignored
+    moderator = signed_in(site, "mod@example.org")
+    engine = site_of(site).engine
+    nurse_account = accounts.get_user(engine, "nurse@example.org")
+    typo = post_form(moderator, f"/moderate/experts/{nurse_account.id}", {"action": "verfy"})
+    assert typo.status_code == 400
+    assert accounts.is_verified(engine, nurse_account)  # still verified

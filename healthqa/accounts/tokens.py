@@ -80,11 +80,9 @@ def finish_sign_up(engine: Engine, token: str, password: str, display_name: str 
 
 
 def request_password_reset(engine: Engine, settings: Settings, email: str, base: str) -> None:
-    """Mail a reset link when the email has an account; otherwise do nothing, silently."""
-    try:
-        email = check_email(email)
-    except AccountError:
-        return
+    """Mail a reset link when the email has an account; otherwise do nothing, silently.
+    (A malformed address is an AccountError: its form says nothing about who has an account.)"""
+    email = check_email(email)
     limits.take(engine, "email:" + email, limits.MAILS_PER_HOUR)
     try:
         get_user(engine, email)

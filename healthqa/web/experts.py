@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthqa import accounts, answering
 from healthqa.accounts import AccountError
+from healthqa.accounts.experts import CREDENTIALS
 from healthqa.answering import AnswerRefused
 from healthqa.store.queries import QuestionNotFound, get_question
 from healthqa.web import service
@@ -37,7 +38,8 @@ def profile_page(request: Request, who: Expert, saved: bool = False) -> HTMLResp
 def save_profile(request: Request, who: Expert, fields: Form) -> Response:
     assert who.account is not None
     try:
-        accounts.save_profile(site_of(request).engine, who.account.id, **fields)
+        credentials = {name: fields.get(name, "") for name in CREDENTIALS}
+        accounts.save_profile(site_of(request).engine, who.account.id, **credentials)
     except AccountError as exc:
         return _profile(request, who, fields, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", False, 400)
     return RedirectResponse("/expert/profile?saved=1", status_code=303)

@@ -77,6 +77,8 @@ def experts_page(request: Request, who: Moderator) -> HTMLResponse:
 
 @router.post("/moderate/experts/{user_id}")
 def expert_action(request: Request, user_id: int, who: Moderator, fields: Form) -> Response:
+    if fields.get("action") not in ("verify", "unverify"):
+        raise ModerationError("choose verify or unverify")
     verified = fields.get("action") == "verify"
     accounts.verify(site_of(request).engine, who.actor, user_id, verified)
     return RedirectResponse("/moderate/experts", status_code=303)
