@@ -23,7 +23,7 @@ from healthqa.audit import Actor, record
 from healthqa.config import Settings
 from healthqa.mail import Mail, MailError, send
 from healthqa.markup import MAX_MARKDOWN
-from healthqa.moderation.checks import TooManyLinks, screen
+from healthqa.moderation.checks import TooManyLinks, load_spam_rules, screen
 from healthqa.store.models import (
     Answer,
     AnswerRevision,
@@ -101,7 +101,7 @@ def answer(
     spam check wants a moderator to look first)."""
     profile = _verified(engine, expert)
     body = _checked_body(body)
-    held = screen(body, "answer").is_spam
+    held = screen(body, "answer", load_spam_rules(settings.spam_rules_file)).is_spam
     limits.take(engine, f"user:{expert.id}", limits.ANSWERS_PER_HOUR)
     now = datetime.now(UTC)
     with engine.begin() as conn:

@@ -28,7 +28,7 @@ from healthqa.accounts.users import Account, AccountError, check_email
 from healthqa.audit import ASKER, record
 from healthqa.ingest.records import QuestionRecord, SourceRecord
 from healthqa.ingest.write import write_in
-from healthqa.moderation.checks import TooManyLinks, load_spam_rules, mask_personal, screen
+from healthqa.moderation.checks import SpamRules, TooManyLinks, mask_personal, screen
 from healthqa.search.ask import Match
 from healthqa.search.ask import ask as ask_index
 from healthqa.search.index import SearchIndex
@@ -114,11 +114,13 @@ def submit(
     email: str | None = None,
     country: str | None = None,
     confirm_new: bool = False,
+    rules: SpamRules | None = None,
 ) -> Sent:
     """Take a question (see the module's docstring); `sender` keys the rate limits (a hash of
-    the address, or the account). AlreadyAnswered unless `confirm_new`."""
+    the address, or the account); `rules` are the site's spam rules (default: the bundled
+    ones). AlreadyAnswered unless `confirm_new`."""
     title, details, email = _clean(title, details, email)
-    found = _screen(title, details, account)
+    found = _screen(title, details, account, rules)
     if not confirm_new:
         _refuse_duplicates(index, found["title"], found["details"])
     limits.take(engine, f"user:{account.id}" if account else sender, *QUESTION_LIMITS)
@@ -175,11 +177,13 @@ def _clean(title: str, details: str, email: str | None) -> tuple[str, str, str |
     return title, details, None
 
 
-def _screen(title: str, details: str, account: Account | None) -> dict[str, Any]:
+def _screen(
+    title: str, details: str, account: Account | None, rules: SpamRules | None = None
+) -> dict[str, Any]:
     """Mask personal data in both fields and score the whole for spam."""
     names = [account.display_name] if account and account.display_name else []
     try:
-        screening = screen(f"{title}\n{details}", "question")
+        screening = screen(f"{title}\n{details}", "question", rules)
     except TooManyLinks as exc:
         raise QuestionRefused("details", str(exc)) from None
     masked_title, kinds_title = mask_personal(title, names)
@@ -189,7 +193,7 @@ def _screen(title: str, details: str, account: Account | None) -> dict[str, Any]
         "details": masked_details,
         "masked": sorted(set(kinds_title) | set(kinds_details)),
         "score": screening.spam_score,
-        "hold": load_spam_rules().hold,
+        "hold": screening.hold,
         "reasons": [hit.reason for hit in screening.hits],
     }
 

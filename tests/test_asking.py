@@ -5,6 +5,8 @@ life runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -14,7 +16,7 @@ from healthqa.audit import Actor, read
 from healthqa.config import Settings, load_settings
 from healthqa.ingest.demo import import_demo
 from healthqa.kb import open_index
-from healthqa.moderation.queue import act_on_question, moderation_queue
+from healthqa.moderation.queue import act_on_answer, act_on_question, moderation_queue
 from healthqa.search.ask import ask
 from healthqa.search.index import SearchIndex
 from healthqa.store.models import Question, Submission
@@ -179,3 +181,51 @@ def test_a_signed_in_asker_finds_their_questions(engine: Engine, index: SearchIn
     other = accounts.add_user(engine, "other@example.org", PASSWORD)
     with pytest.raises(asking.NoSuchQuestion):
         asking.find_own(engine, other, sent.id)
+
+
+SITE_RULES = """
+version = 1
+hold = 3.0
+[links]
+question = 2
+answer = 8
+[[rule]]
+id = "site.miracle"
+pattern = '\\bmiracle\\b'
+weight = 5.0
+reason = "miracle claims"
+source = "this site's moderators"
+"""
+
+
+def test_a_site_rule_holds_an_answer_until_a_moderator_publishes_it(
+    sqlite_engine: Engine, tmp_path: Path, smtp: Any
+) -> None:
+    engine = sqlite_engine
+    import_demo(engine)
+    (tmp_path / "rules.toml").write_text(SITE_RULES)
+    settings = load_settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        spam_rules_file=tmp_path / "rules.toml", smtp_host=smtp.host, smtp_port=smtp.port,
+    )  # fmt: skip
+    index = open_index(engine, settings)
+    sent = send(engine, index, NEW, email="asker@example.org", confirm_new=True)
+    moderator = Actor(None, "mod@example.org")
+    act_on_question(engine, moderator, sent.id, "approve")
+    expert = accounts.add_user(engine, "e@example.org", PASSWORD, "expert")
+    accounts.save_profile(
+        engine, expert.id, name="Dr A", profession="Physician", speciality="Pharmacy",
+        licence="X1", country="Spain",
+    )  # fmt: skip
+    accounts.verify(engine, moderator, expert.id)
+    held = "Grapefruit is a miracle cure for high blood pressure, trust me."
+    answer_id, status = answering.answer(engine, expert, sent.id, held, settings, "http://site")
+    assert status == "pending" and status_of(engine, sent.id) == "open"
+    assert [a.id for a in moderation_queue(engine).answers] == [answer_id]
+    assert smtp.messages == []  # nothing public yet, no notice
+    act_on_answer(engine, settings, moderator, answer_id, "approve", "http://site")
+    assert status_of(engine, sent.id) == "published"
+    (notice,) = smtp.wait_for(1)
+    assert (
+        notice["To"] == "asker@example.org" and f"http://site/q/{sent.id}" in notice.get_content()
+    )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from healthqa import answering, asking
 from healthqa.asking import AlreadyAnswered
+from healthqa.moderation.checks import load_spam_rules
 from healthqa.moderation.queue import (
     FLAG_REASONS,
     PendingAnswer,
@@ -123,6 +124,7 @@ async def submit(request: Request, question: NewQuestion) -> Sent:
             asking.submit, site.engine, site.index, question.title, question.details,
             sender=sender(request), account=who.account, email=question.email,
             country=site.settings.country, confirm_new=question.confirm_new,
+            rules=load_spam_rules(site.settings.spam_rules_file),
         )  # fmt: skip
     except AlreadyAnswered as exc:
         titles = "; ".join(f"{m.id}: {m.title}" for m in exc.matches)

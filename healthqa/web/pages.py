@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from healthqa import asking
 from healthqa.asking import AlreadyAnswered, QuestionRefused
 from healthqa.limits import RateLimited
+from healthqa.moderation.checks import load_spam_rules
 from healthqa.search.ask import AskError
 from healthqa.web import service, text
 from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer
@@ -183,6 +184,7 @@ async def ask_send(request: Request, fields: Annotated[dict[str, str], Depends(f
             asking.submit, site.engine, site.index, title, details, sender=sender(request),
             account=who.account, email=fields.get("email") or None,
             country=site.settings.country, confirm_new=fields.get("confirm") == "yes",
+            rules=load_spam_rules(site.settings.spam_rules_file),
         )  # fmt: skip
     except (QuestionRefused, RateLimited) as exc:
         status = exc.status if isinstance(exc, QuestionRefused) else 429
