@@ -296,6 +296,8 @@ def _verified(engine: Engine, expert: Account) -> Profile:
 
 def _checked_body(body: str) -> str:
     body = body.strip()
+    if "\x00" in body:
+        raise AnswerRefused("the answer contains a NUL character")
     if len(body) < MIN_ANSWER:
         raise AnswerRefused(f"write an answer of at least {MIN_ANSWER} characters")
     if len(body) > MAX_MARKDOWN:

@@ -161,6 +161,8 @@ QUESTION_LIMITS = (limits.QUESTIONS_PER_HOUR, limits.QUESTIONS_PER_DAY)
 
 def _clean(title: str, details: str, email: str | None) -> tuple[str, str, str | None]:
     title, details = " ".join(title.split()), details.strip()
+    if "\x00" in title + details + (email or ""):
+        raise QuestionRefused("title", "the text contains a NUL character")
     if not title:
         raise QuestionRefused("title", "type your question before sending it")
     if len(title) > TITLE_CHARS:

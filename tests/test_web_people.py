@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from healthqa import accounts
 from healthqa.audit import Actor
+from healthqa.config import load_settings
+from healthqa.ingest.demo import import_demo
 from healthqa.store.models import Answer, Flag, Question, Submission
+from healthqa.web.app import create_app
 from tests.smtp import smtp_server
 from tests.test_web_app import HOSTILE, demo_site, post_form, site_of
 
@@ -289,3 +292,21 @@ def test_unknown_fields_and_actions_are_refused_not_obeyed(site: TestClient) -> 
     typo = post_form(moderator, f"/moderate/experts/{nurse_account.id}", {"action": "verfy"})
     assert typo.status_code == 400
     assert accounts.is_verified(engine, nurse_account)  # still verified
+
+
+def test_nul_characters_get_a_400_on_both_databases(engine: Engine, tmp_path: Path) -> None:
+    """PostgreSQL refuses NUL in text: without these checks each request below was a 500."""
+    import_demo(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    settings = load_settings(database_url=url, index_dir=tmp_path / "index", secure_cookies=False)
+    client = TestClient(create_app(engine, settings=settings))
+    assert client.get("/q/a%00b").status_code == 400
+    assert client.get("/api/v1/search", params={"q": "a\x00b"}).status_code == 400
+    question = {"title": "Is tea\x00 safe?", "confirm_new": True}
+    assert client.post("/api/v1/questions", json=question).status_code == 400
+    report = {"target": "question", "id": "a\x00b", "reason": "spam"}
+    assert client.post("/api/v1/flags", json=report).status_code == 400
+    sign_in = post_form(client, "/signin", {"email": "a\x00@example.org", "password": "x" * 12})
+    assert sign_in.status_code == 400
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Submission)) == 0

@@ -145,6 +145,8 @@ def act_on_question(
     if action not in QUESTION_ACTIONS:
         raise ModerationError(f"unknown action {action!r}: use {', '.join(QUESTION_ACTIONS)}")
     reason = " ".join(reason.split())[:NOTE_CHARS]
+    if "\x00" in reason + external_id + (title or "") + (body or ""):
+        raise ModerationError("the text contains a NUL character")
     with engine.begin() as conn:
         q = Session(bind=conn).scalar(select(Question).where(Question.external_id == external_id))
         if q is None:
@@ -227,6 +229,8 @@ def flag(
     if reason not in FLAG_REASONS:
         raise ModerationError(f"choose a reason: {', '.join(FLAG_REASONS)}")
     note = note.strip()[:NOTE_CHARS]
+    if not target_id.strip() or "\x00" in target_id + note:
+        raise ModerationError(f"say which {target} you report, in plain text")
     with engine.connect() as conn:
         row_id = _flag_target(conn, target, target_id)
     limits.take(engine, f"user:{account.id}" if account else sender, limits.FLAGS_PER_HOUR)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from healthqa.search.ask import MAX_K
 from healthqa.web import service
 from healthqa.web.auth import site_of
+from healthqa.web.errors import error_responses
 from healthqa.web.service import (
     AnswerInfo,
     Article,
@@ -23,7 +24,9 @@ from healthqa.web.service import (
     TopicPage,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(
+    prefix="/api/v1", tags=["api"], responses=error_responses(400, 404, 413, 422)
+)
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Topic = Annotated[str | None, Query(description="Only this topic (a slug from /topics).")]

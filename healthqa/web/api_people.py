@@ -27,10 +27,15 @@ from healthqa.moderation.queue import (
 )
 from healthqa.web import service
 from healthqa.web.auth import Viewer, require, sender, site_of, viewer
+from healthqa.web.errors import error_responses
 from healthqa.web.pages import base_of
 from healthqa.web.service import AnswerInfo
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["people"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429),
+)
 Reader = Annotated[Viewer, Depends(require("account"))]
 Answerer = Annotated[Viewer, Depends(require("answer"))]
 Moderator = Annotated[Viewer, Depends(require("moderate"))]
@@ -110,7 +115,7 @@ class ModerationQueue(BaseModel):
     answers: list[PendingAnswer]
 
 
-@router.post("/questions", status_code=201, responses={409: {"description": "Answered already"}})
+@router.post("/questions", status_code=201)
 async def submit(request: Request, question: NewQuestion) -> Sent:
     """Send a question to the experts, with or without a token (scope ask). It stays private
     until a moderator approved it and an expert answered. 409 when stored questions ask the

@@ -204,6 +204,8 @@ async def form(request: Request) -> dict[str, str]:
         if len(body) > FORM_BYTES:
             raise BadForm("the form is too long to send", 413)
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    if any("\x00" in value for values in fields.values() for value in values):
+        raise BadForm("the form contains a NUL character, which no field accepts", 400)
     values = {name: items[0] for name, items in fields.items()}
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = values.pop(CSRF_FIELD, "")

@@ -3,9 +3,12 @@ with a message for bad input, never a 500."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from healthqa.accounts import AccountError
@@ -86,9 +89,7 @@ def install(app: FastAPI) -> None:
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         problems = [(str(e["loc"][-1]), e["msg"]) for e in exc.errors()]
-        message = "; ".join(
-            f"parameter '{name}': {msg[:1].lower()}{msg[1:]}" for name, msg in problems
-        )
+        message = "; ".join(f"parameter '{name}': {_lower_first(msg)}" for name, msg in problems)
         status = 422 if request.url.path.startswith("/api/") else 400
         return respond(request, status, _sentence(message), problems[0][0] if problems else None)
 
@@ -126,6 +127,42 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+    parameter: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error of /api/v1: a status and a message saying what to change."""
+
+    error: ErrorDetail
+
+
+MEANINGS = {
+    400: "The request cannot be used; the message says why.",
+    401: "An API token is needed (Authorization: Bearer).",
+    403: "This token or account may not do this.",
+    404: "Not found.",
+    409: "A stored question asks the same; send again with confirm_new to insist.",
+    413: "Too long.",
+    422: "A parameter or field is missing or malformed.",
+    429: "Too many requests; Retry-After says when to try again.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route may answer."""
+    return {code: {"model": ErrorBody, "description": MEANINGS[code]} for code in codes}
+
+
+def _lower_first(message: str) -> str:
+    """'Field required' -> 'field required', but 'JSON decode error' stays."""
+    if len(message) > 1 and message[1].isupper():
+        return message
+    return message[:1].lower() + message[1:]
 
 
 def _sentence(message: str) -> str:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from healthqa.web.errors import respond
 
 # Everything the site loads is its own; JSON-LD is data, not script, and is not blocked.
 CSP = (
@@ -45,6 +48,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RefuseNul:
+    """400 for a NUL character in the path or query: no page has one, and PostgreSQL refuses
+    it in text (which would surface as a server error)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            message = "The address contains a NUL character (%00), which nothing here uses."
+            await respond(Request(scope), 400, message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 class ConditionalGet:

@@ -186,11 +186,12 @@ async def ask_send(request: Request, fields: Annotated[dict[str, str], Depends(f
             country=site.settings.country, confirm_new=fields.get("confirm") == "yes",
             rules=load_spam_rules(site.settings.spam_rules_file),
         )  # fmt: skip
-    except (QuestionRefused, RateLimited) as exc:
-        status = exc.status if isinstance(exc, QuestionRefused) else 429
+    except (QuestionRefused, RateLimited, AskError) as exc:
+        status = 429 if isinstance(exc, RateLimited) else getattr(exc, "status", 400)
+        message = exc.message if isinstance(exc, QuestionRefused) else str(exc)
         return page(
             request, "ask.html", status, q="", asked=None, send=True, title=title[:300],
-            details=details, error=f"Not sent: {exc}.", noindex=True,
+            details=details, error=f"Not sent: {message}.", noindex=True,
         )  # fmt: skip
     except AlreadyAnswered as exc:
         return page(
