@@ -63,7 +63,6 @@ def check(engine: Engine, limit: Limit, key: str) -> None:
             )
         ).one()
     if count >= limit.count:
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
         wait = math.ceil((oldest + limit.window - now).total_seconds())
         minutes = max(1, math.ceil(wait / 60))
         raise RateLimited(

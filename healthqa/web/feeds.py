@@ -52,7 +52,7 @@ def sitemap_entries(site: Site) -> list[SitemapEntry]:
         fixed = [SitemapEntry(p, None) for p in ("/", "/topics")]  # robots.txt keeps /ask out
         topics = [SitemapEntry(t.url, None) for t in service.topics(site) if t.questions]
         pages = [
-            SitemapEntry(service.question_url(ext, title), service.utc(updated))
+            SitemapEntry(service.question_url(ext, title), updated)
             for ext, title, updated in published_pages(site.engine)
         ]
         return fixed + topics + pages
@@ -64,7 +64,7 @@ def feed(site: Site, topic: str | None) -> Feed:
     """The newest published questions, of one topic or all."""
     info = service.topic_by_slug(site, topic) if topic else None
     found = list_questions(site.engine, topic=topic, limit=FEED_ENTRIES)
-    entries = [(service.question_link(site, q), service.utc(q.updated_at)) for q in found]
+    entries = [(service.question_link(site, q), q.updated_at) for q in found]
     return Feed(
         title=f"{info.name} · new questions" if info else "New questions",
         path=f"{info.url}/feed.atom" if info else "/feed.atom",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -242,8 +242,8 @@ def article(site: Site, external_id: str) -> Article:
         topic=topic_by_slug(site, q.topic.slug),
         source=_source(q.source),
         source_url=q.source_url,
-        created=utc(q.created_at),
-        updated=utc(q.updated_at),
+        created=q.created_at,
+        updated=q.updated_at,
         answers=_answers(site, q),
         previous=question_link(site, before) if before else None,
         next=question_link(site, after) if after else None,
@@ -491,14 +491,10 @@ def _answers(site: Site, q: Question) -> list[AnswerInfo]:
 
 def _answer(a: Answer, verified: bool = False, endorsed_by: list[str] | None = None) -> AnswerInfo:
     if a.user_id is None:
-        return AnswerInfo(a.id, a.body, a.author, a.author_role, a.source_url, utc(a.created_at))
+        return AnswerInfo(a.id, a.body, a.author, a.author_role, a.source_url, a.created_at)
     return AnswerInfo(
         a.id, markup.plain_text(a.body), a.author, a.author_role, a.source_url,
-        utc(a.created_at), markup.render_markdown(a.body), True, verified,
-        utc(a.edited_at) if a.edited_at else None, endorsed_by or [],
+        a.created_at, markup.render_markdown(a.body), True, verified,
+        a.edited_at if a.edited_at else None, endorsed_by or [],
     )  # fmt: skip
 
-
-def utc(when: datetime) -> datetime:
-    """SQLite hands back naive times; they were stored as UTC."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
