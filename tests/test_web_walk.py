@@ -24,8 +24,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
+from tests.browser import chromium, free_port, wait_until_up
 from tests.smtp import SmtpServer, smtp_server
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, free_port, missing, wait_until_up
 
 HEALTHQA = Path(sys.executable).with_name("healthqa")  # the installed command
 # Nothing in the demo corpus asks this (its closest match scores well below "close").
@@ -92,16 +92,8 @@ def site(tmp_path: Path, _model_cache: Path) -> Iterator[Site]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def add_user(site: Site, email: str, password: str, role: str) -> None:
