@@ -20,7 +20,7 @@ from healthqa.ingest.demo import import_demo
 from healthqa.store.models import Answer, Flag, Question, Submission
 from healthqa.web.app import create_app
 from tests.smtp import smtp_server
-from tests.test_web_app import HOSTILE, demo_site, post_form, site_of
+from tests.test_web_app import HOSTILE, csrf, demo_site, post_form, site_of
 
 PASSWORD = "correct horse battery"
 
@@ -310,3 +310,17 @@ def test_nul_characters_get_a_400_on_both_databases(engine: Engine, tmp_path: Pa
     assert sign_in.status_code == 400
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_behind_a_proxy_the_configured_address_is_this_site(site: TestClient) -> None:
+    client = browser(site)
+    settings = site_of(site).settings
+    form = {"title": "Is a proxy origin accepted?", "csrf": csrf(client)}
+    headers = {"origin": "https://health.example"}
+    assert client.post("/ask", data=form, headers=headers).status_code == 403
+    settings.site_url = "https://health.example/"
+    try:
+        sent = client.post("/ask", data=form, headers=headers, follow_redirects=False)
+        assert sent.status_code == 303
+    finally:
+        settings.site_url = None

@@ -13,7 +13,7 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -190,13 +190,24 @@ def set_csrf(request: Request, response: Response) -> None:
         )  # fmt: skip
 
 
+def _own_origins(request: Request) -> set[str]:
+    """This site's origin as the request sees it, and as configured (behind a proxy that ends
+    TLS the two differ: https outside, http inside)."""
+    own = {str(request.base_url).rstrip("/")}
+    configured = site_of(request).settings.site_url
+    if configured:
+        parts = urlsplit(configured)
+        own.add(f"{parts.scheme}://{parts.netloc}")
+    return own
+
+
 async def form(request: Request) -> dict[str, str]:
     """A dependency: the posted urlencoded form, after the CSRF and origin checks."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind != "application/x-www-form-urlencoded":
         raise BadForm("send this form from the page (urlencoded form data)", 415)
     origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+    if origin and origin != "null" and origin.rstrip("/") not in _own_origins(request):
         raise BadForm("this form was sent from another site")
     body = b""
     async for chunk in request.stream():
