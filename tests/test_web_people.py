@@ -198,6 +198,9 @@ def test_an_anonymous_question_answered_by_an_expert(site: TestClient, mail: Any
     notice = mail.wait_for(len(mail.messages))[-1]
     assert notice["To"] == "worried@example.org" and external_id in notice.get_content()
     assert "Answered" in asker.get(private).text and "Kim Park" in asker.get(private).text
+    # found at once by other words (the index caught up before the answer's response)
+    found = site.get("/api/v1/ask", params={"q": "grapefruit with amlodipine, is it ok?"}).json()
+    assert external_id in [m["id"] for m in found["matches"]]
 
 
 def test_the_private_link_deletes_the_question(site: TestClient) -> None:

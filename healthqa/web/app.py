@@ -20,7 +20,7 @@ from healthqa.config import Settings
 from healthqa.kb import open_kb
 from healthqa.search.index import SearchIndex
 from healthqa.web import api, api_people, errors, experts, feeds, moderators, pages, people, service
-from healthqa.web.middleware import ConditionalGet, RefuseNul, SecurityHeaders
+from healthqa.web.middleware import CatchUp, ConditionalGet, RefuseNul, SecurityHeaders
 from healthqa.web.render import STATIC
 from healthqa.web.site import Site
 
@@ -67,6 +67,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(ConditionalGet)
     app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)
+    app.add_middleware(CatchUp, catch_up=site.catch_up)
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)
     return app

@@ -4,7 +4,9 @@ every page that does not set its own."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +50,28 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CatchUp:
+    """After a change that succeeded (any POST, PUT or DELETE), the search index catches up
+    before the response goes out: whoever acts next sees the change. Other worker processes
+    catch up within a second on their own."""
+
+    def __init__(self, app: ASGIApp, catch_up: Callable[[], None]) -> None:
+        self.app = app
+        self.catch_up = catch_up
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_catching_up(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                await run_in_threadpool(self.catch_up)
+            await send(message)
+
+        await self.app(scope, receive, send_after_catching_up)
 
 
 class RefuseNul:

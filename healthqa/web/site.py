@@ -53,6 +53,12 @@ class Site:
         self.index.refresh()
         return self.index.version
 
+    def catch_up(self) -> None:
+        """Look at the database now (after a change made through this site), so that the
+        next request of any visitor to this process sees it: a new answer is found at once."""
+        if self._index is not None:
+            self._index.refresh(force=True)
+
     def version_if_fresh(self) -> int | None:
         """The version when the index looked less than a second ago (no database access)."""
         return self.index.version if self.index.fresh() else None
