@@ -2,9 +2,9 @@
 Markdown, editing with a revision history, and endorsements by other experts.
 
 A new answer passes the spam check (a flagged one waits for a moderator); once published, its
-question becomes public, joins the knowledge base (the site's index catches up before the
-answer's response goes out; other worker processes within a second) and the asker is told: by mail when they left an address,
-and on their private page."""
+question becomes public and joins the knowledge base (the site's index catches up before the
+answer's response goes out; other worker processes within a second), and the asker is told:
+by mail when they left an address, and on their private page."""
 
 from __future__ import annotations
 

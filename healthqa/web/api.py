@@ -24,9 +24,7 @@ from healthqa.web.service import (
     TopicPage,
 )
 
-router = APIRouter(
-    prefix="/api/v1", tags=["api"], responses=error_responses(400, 404, 413, 422)
-)
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=error_responses(400, 404, 413, 422))
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Topic = Annotated[str | None, Query(description="Only this topic (a slug from /topics).")]

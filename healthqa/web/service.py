@@ -497,4 +497,3 @@ def _answer(a: Answer, verified: bool = False, endorsed_by: list[str] | None = N
         a.created_at, markup.render_markdown(a.body), True, verified,
         a.edited_at if a.edited_at else None, endorsed_by or [],
     )  # fmt: skip
-
