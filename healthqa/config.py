@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Session cookies are Secure unless the site is reached over plain http on this machine
     # (a development server); set true or false to decide yourself.
     secure_cookies: bool | None = None
+    # Addresses of reverse proxies in front of the site: from these, the visitor's address is
+    # read from X-Forwarded-For (for rate limits); from anyone else that header is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
 
 def load_settings(**overrides: Any) -> Settings:

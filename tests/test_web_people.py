@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from healthqa import accounts
 from healthqa.audit import Actor
 from healthqa.config import load_settings
 from healthqa.ingest.demo import import_demo
-from healthqa.store.models import Answer, Flag, Question, Submission
+from healthqa.store.models import Answer, Flag, Question, RateEvent, Submission
 from healthqa.web.app import create_app
 from tests.smtp import smtp_server
 from tests.test_web_app import HOSTILE, csrf, demo_site, post_form, site_of
@@ -327,3 +327,25 @@ def test_behind_a_proxy_the_configured_address_is_this_site(site: TestClient) ->
         assert sent.status_code == 303
     finally:
         settings.site_url = None
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(site: TestClient) -> None:
+    settings = site_of(site).settings
+    client = browser(site)  # TestClient connects from "testclient"
+    spoofed = {"x-forwarded-for": "198.51.100.1"}
+
+    def send(n: int, headers: dict[str, str]) -> int:
+        form = {"title": f"Question {n} about a sore shoulder after sleeping on it?"}
+        data = {**form, "confirm": "yes", "csrf": csrf(client)}
+        return client.post("/ask", data=data, headers=headers, follow_redirects=False).status_code
+
+    with site_of(site).engine.begin() as conn:
+        conn.execute(delete(RateEvent))
+    # not trusted: the header is ignored, every request counts for "testclient"
+    assert [send(n, spoofed) for n in range(6)] == [303] * 5 + [429]
+    settings.trusted_proxies = ["testclient"]
+    try:
+        assert send(6, spoofed) == 303  # the visitor behind the proxy has a limit of their own
+        assert send(7, {"x-forwarded-for": "198.51.100.2, 203.0.113.9"}) == 303
+    finally:
+        settings.trusted_proxies = []

@@ -136,8 +136,22 @@ def sign_in_url(request: Request) -> str:
 
 def sender(request: Request) -> str:
     """A keyed hash of the visitor's network address, for rate limits."""
+    return limits.address_key(site_of(request).engine, client_address(request))
+
+
+def client_address(request: Request) -> str:
+    """The visitor's address: the connection's, or behind a trusted proxy the nearest address
+    in X-Forwarded-For that is not one of the site's own proxies (a visitor can put anything
+    at the far end of that header, so it is read from the near end)."""
     address = request.client.host if request.client else "unknown"
-    return limits.address_key(site_of(request).engine, address)
+    trusted = set(site_of(request).settings.trusted_proxies)
+    if address not in trusted:
+        return address
+    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([a for a in forwarded if a]):
+        if hop not in trusted:
+            return hop
+    return address
 
 
 # ----- cookies -----

@@ -19,6 +19,7 @@ from healthqa.web.auth import (
     SESSION_COOKIE,
     Viewer,
     clear_session,
+    client_address,
     form,
     require,
     sender,
@@ -57,7 +58,7 @@ async def sign_in_page(request: Request, next: str = "/account") -> HTMLResponse
 async def sign_in(request: Request, fields: Form) -> Response:
     email, target = fields.get("email", ""), _next(fields.get("next"))
     engine = site_of(request).engine
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     try:
         _, token = await run_in_threadpool(
             accounts.sign_in, engine, email, fields.get("password", ""), address
