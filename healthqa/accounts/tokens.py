@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from healthqa import limits
 from healthqa.accounts.sessions import end_all_sessions, token_hash
@@ -113,13 +113,15 @@ def check_link(engine: Engine, purpose: str, token: str) -> str:
 
 def _make_link(engine: Engine, purpose: str, email: str) -> str:
     token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
+        conn.execute(delete(EmailToken).where(EmailToken.expires_at < now))  # dead links
         conn.execute(
             insert(EmailToken).values(
                 id=token_hash(token),
                 purpose=purpose,
                 email=email,
-                expires_at=datetime.now(UTC) + LINK_LIFETIME[purpose],
+                expires_at=now + LINK_LIFETIME[purpose],
             )
         )
     return token
