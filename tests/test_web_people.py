@@ -349,3 +349,24 @@ def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(site: TestClien
         assert send(7, {"x-forwarded-for": "198.51.100.2, 203.0.113.9"}) == 303
     finally:
         settings.trusted_proxies = []
+
+
+def test_an_admin_changes_roles_and_disables_accounts(site: TestClient) -> None:
+    engine = site_of(site).engine
+    admin = accounts.add_user(engine, "admin@example.org", PASSWORD, "admin")
+    target = accounts.add_user(engine, "troll@example.org", PASSWORD)
+    trolls_browser = signed_in(site, "troll@example.org")
+    boss = signed_in(site, "admin@example.org")
+    assert "troll@example.org" in boss.get("/admin/users").text
+    post_form(boss, f"/admin/users/{target.id}", {"action": "role", "role": "expert"})
+    assert accounts.get_account(engine, target.id).role == "expert"
+    post_form(boss, f"/admin/users/{target.id}", {"action": "disable"})
+    assert trolls_browser.get("/account", follow_redirects=False).status_code == 303  # out
+    refused = post_form(
+        browser(site), "/signin", {"email": "troll@example.org", "password": PASSWORD}
+    )
+    assert refused.status_code == 400
+    assert post_form(boss, f"/admin/users/{admin.id}", {"action": "disable"}).status_code == 400
+    assert post_form(boss, "/admin/users/999999", {"action": "enable"}).status_code == 404
+    log = boss.get("/admin/audit").text
+    assert "troll@example.org: asker -&gt; expert" in log and "disable" in log

@@ -174,6 +174,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         "moderate", 400, send={"action": "approve"}
     ),
     ("/admin/audit", "GET"): Expect("admin", 200),
+    ("/admin/users", "GET"): Expect("admin", 200),
+    ("/admin/users/{user_id}", "POST"): Expect("admin", 400, send={"action": "promote"}),
 }
 
 # What each form would change if the CSRF check let it through (test_forms_refuse_...).
@@ -207,6 +209,7 @@ WOULD_CHANGE: dict[str, dict[str, str]] = {
     "/moderate/answers/{answer_id}": {"action": "hide"},
     "/moderate/flags/{flag_id}": {"resolution": "hide"},
     "/moderate/experts/{user_id}": {"action": "verify"},
+    "/admin/users/{user_id}": {"action": "role", "role": "admin"},
 }
 
 

@@ -44,6 +44,7 @@ from healthqa.accounts.users import (
     get_account,
     get_user,
     list_users,
+    set_disabled,
     set_role,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "revoke_api_token",
     "save_profile",
     "session_account",
+    "set_disabled",
     "set_role",
     "sign_in",
     "specialities",

@@ -13,10 +13,13 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from healthqa.store.models import User
+from healthqa.audit import Actor, record
+from healthqa.store.models import SignInSession, User
+
+COMMAND_LINE = Actor(None, "command line")
 
 ROLES = ("asker", "expert", "moderator", "admin")
 MIN_PASSWORD = 10
@@ -109,12 +112,29 @@ def list_users(engine: Engine, role: str | None = None) -> list[Account]:
         return [Account(*row) for row in conn.execute(query)]
 
 
-def set_role(engine: Engine, email: str, role: str) -> Account:
+def set_role(engine: Engine, email: str, role: str, actor: Actor = COMMAND_LINE) -> Account:
+    """Change an account's role (recorded in the audit log)."""
     _check_role(role)
     account = get_user(engine, email)
     with engine.begin() as conn:
         conn.execute(update(User).where(User.id == account.id).values(role=role))
+        record(
+            conn, actor, "role", "account", account.id, f"{account.email}: {account.role} -> {role}"
+        )
     return get_user(engine, email)
+
+
+def set_disabled(
+    engine: Engine, user_id: int, disabled: bool, actor: Actor = COMMAND_LINE
+) -> Account:
+    """Disable an account (it is signed out everywhere and cannot sign in) or enable it again."""
+    account = get_account(engine, user_id)
+    with engine.begin() as conn:
+        conn.execute(update(User).where(User.id == user_id).values(disabled=disabled))
+        if disabled:
+            conn.execute(delete(SignInSession).where(SignInSession.user_id == user_id))
+        record(conn, actor, "disable" if disabled else "enable", "account", user_id, account.email)
+    return get_account(engine, user_id)
 
 
 def authenticate(engine: Engine, email: str, password: str) -> Account | None:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from healthqa.accounts import AccountError
+from healthqa.accounts import AccountError, UnknownUser
 from healthqa.answering import AnswerRefused, NotAllowed
 from healthqa.asking import NoSuchQuestion, QuestionRefused
 from healthqa.limits import RateLimited
@@ -69,6 +69,7 @@ PEOPLE_ERRORS: dict[type[Exception], int | None] = {
     AnswerRefused: None,
     ModerationError: None,
     NoSuchQuestion: 404,
+    UnknownUser: 404,
     AccountError: 400,
 }
 

@@ -84,6 +84,33 @@ def expert_action(request: Request, user_id: int, who: Moderator, fields: Form) 
     return RedirectResponse("/moderate/experts", status_code=303)
 
 
+@router.api_route("/admin/users", methods=PAGE_METHODS)
+def users_page(request: Request, who: Admin, role: str | None = None) -> HTMLResponse:
+    role = role if role in accounts.ROLES else None
+    found = accounts.list_users(site_of(request).engine, role)
+    return page(
+        request, "admin_users.html", users=found, roles=accounts.ROLES, role=role, noindex=True
+    )
+
+
+@router.post("/admin/users/{user_id}")
+def user_action(request: Request, user_id: int, who: Admin, fields: Form) -> Response:
+    """Change a role, or disable or enable an account; an admin cannot lock themself out."""
+    engine = site_of(request).engine
+    assert who.account is not None
+    action = fields.get("action", "")
+    if user_id == who.account.id:
+        raise ModerationError("change your own account from the command line")
+    if action == "role":
+        email = accounts.get_account(engine, user_id).email
+        accounts.set_role(engine, email, fields.get("role", ""), who.actor)
+    elif action in ("disable", "enable"):
+        accounts.set_disabled(engine, user_id, action == "disable", who.actor)
+    else:
+        raise ModerationError("choose role, disable or enable")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.api_route("/admin/audit", methods=PAGE_METHODS)
 def audit_page(request: Request, who: Admin, page_number: int = 1) -> HTMLResponse:
     page_number = max(1, min(page_number, 10_000))
