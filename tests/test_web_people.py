@@ -370,3 +370,21 @@ def test_an_admin_changes_roles_and_disables_accounts(site: TestClient) -> None:
     assert post_form(boss, "/admin/users/999999", {"action": "enable"}).status_code == 404
     log = boss.get("/admin/audit").text
     assert "troll@example.org: asker -&gt; expert" in log and "disable" in log
+
+
+def test_a_token_made_on_the_account_page_works_on_the_api(site: TestClient) -> None:
+    asker = signed_in(site, "asker@example.org")
+    made = post_form(asker, "/account/tokens", {"name": "my script", "scope": ["read", "ask"]})
+    token = re.search(r'<code class="token">(hqa_[\w-]+)</code>', made.text)
+    assert made.status_code == 200 and token
+    assert token.group(1) not in asker.get("/account").text  # shown once
+    me = site.get("/api/v1/me", headers={"authorization": f"Bearer {token.group(1)}"}).json()
+    assert me == {
+        "email": "asker@example.org",
+        "role": "asker",
+        "verified": False,
+        "scopes": ["ask", "read"],
+    }
+    refused = post_form(asker, "/account/tokens", {"name": "x", "scope": "moderate"})
+    assert refused.status_code == 400 and "cannot give the" in refused.text
+    assert site.get("/api/v1/me", headers={"authorization": "Bearer hqa_nope"}).status_code == 401

@@ -168,32 +168,32 @@ async def choose_password(request: Request, token: str, fields: Form) -> Respons
 
 
 @router.api_route("/account", methods=PAGE_METHODS)
-def account_page(request: Request, who: SignedIn, new_token: str | None = None) -> HTMLResponse:
-    assert who.account is not None
-    engine = site_of(request).engine
-    return page(
-        request, "account.html", who=who, noindex=True,
-        questions=asking.questions_of(engine, who.account),
-        tokens=accounts.list_api_tokens(engine, who.account.id),
-        scopes=accounts.tokens.ROLE_SCOPES[who.account.role],
-        profile=accounts.get_profile(engine, who.account.id), created=None,
-    )  # fmt: skip
+def account_page(request: Request, who: SignedIn) -> HTMLResponse:
+    return _account(request, who, None)
 
 
 @router.post("/account/tokens")
 def create_token(request: Request, who: SignedIn, fields: Form) -> HTMLResponse:
+    """Make an API token and show it once, on the account page."""
+    assert who.account is not None
+    scopes = request.state.form_lists.get("scope", [])
+    made = accounts.create_api_token(
+        site_of(request).engine, who.account, fields.get("name", ""), scopes
+    )
+    return _account(request, who, made)
+
+
+def _account(
+    request: Request, who: Viewer, created: tuple[accounts.TokenInfo, str] | None
+) -> HTMLResponse:
     assert who.account is not None
     engine = site_of(request).engine
-    lists = request.state.form_lists
-    info, token = accounts.create_api_token(
-        engine, who.account, fields.get("name", ""), lists.get("scope", [])
-    )
     return page(
-        request, "account.html", who=who, noindex=True,
+        request, "account.html", who=who, noindex=True, created=created,
         questions=asking.questions_of(engine, who.account),
         tokens=accounts.list_api_tokens(engine, who.account.id),
         scopes=accounts.tokens.ROLE_SCOPES[who.account.role],
-        profile=accounts.get_profile(engine, who.account.id), created=(info, token),
+        profile=accounts.get_profile(engine, who.account.id),
     )  # fmt: skip
 
 
