@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from healthqa.ingest import LiveQAError, import_liveqa
 from healthqa.store import get_question, stats
+from healthqa.store.queries import list_questions
 
 FILE_1 = "TREC-2017-LiveQA-Medical-Train-1.xml"
 
@@ -26,7 +27,11 @@ def test_training_set_imports_exactly(engine: Engine, liveqa_dir: Path) -> None:
     assert (q.focus, q.question_type) == ("cardiac amyloidosis", "information")
     assert len(q.answers) == 2
     lyme = get_question(engine, "LiveQA_Train2_1")  # file 2 has qid="1.0" and a UTF-8 BOM
-    assert (lyme.title, lyme.question_type) == ("Lyme Disease", "information")
+    # a SUBJECT naming only a topic gets the first question of the message
+    title = "Lyme Disease: Can you offer any enlightment on my condition?"
+    assert (lyme.title, lyme.question_type) == (title, "information")
+    lice = [q for q in list_questions(engine, limit=500) if q.title.startswith("Body Lice")]
+    assert "Body Lice: How do I get rid of these little devils?" in [q.title for q in lice]
 
     again = import_liveqa(engine, liveqa_dir)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 446)

@@ -101,7 +101,7 @@ def _record(file: Path, tag: str, number: int, el: etree._Element) -> QuestionRe
     ]
     return QuestionRecord(
         external_id=f"{SOURCE}_{tag}_{qid}",
-        title=subject or _shorten(message),
+        title=_title(subject, message),
         body=message,
         source=SOURCE,
         where=f"{file} question {number} ({qid})",
@@ -114,6 +114,25 @@ def _record(file: Path, tag: str, number: int, el: etree._Element) -> QuestionRe
 
 def _text(el: etree._Element | None) -> str:
     return " ".join("".join(el.itertext()).split()) if el is not None else ""
+
+
+QUESTION_SENTENCE = re.compile(r"[^.?!\n]*\?")
+TOPIC_WORDS = 3  # a SUBJECT this short without a "?" names a topic ("cramp"), not a question
+
+
+def _title(subject: str, message: str) -> str:
+    """The page title: SUBJECT when it asks something; when it only names a topic ("Body
+    Lice"), the topic and the first question the message asks ("Body Lice: How do I get rid
+    of these little devils?"); the start of the message when there is no SUBJECT."""
+    if not subject:
+        return _shorten(message)
+    if "?" in subject or len(subject.split()) > TOPIC_WORDS:
+        return subject
+    for sentence in QUESTION_SENTENCE.findall(message):
+        sentence = sentence.strip(" ,;:-")
+        if len(sentence.split()) >= 4:
+            return _shorten(f"{subject}: {sentence[:1].upper()}{sentence[1:]}")
+    return subject
 
 
 def _shorten(text: str) -> str:
