@@ -388,3 +388,12 @@ def test_a_token_made_on_the_account_page_works_on_the_api(site: TestClient) -> 
     refused = post_form(asker, "/account/tokens", {"name": "x", "scope": "moderate"})
     assert refused.status_code == 400 and "cannot give the" in refused.text
     assert site.get("/api/v1/me", headers={"authorization": "Bearer hqa_nope"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example"]
+)
+def test_sign_in_never_sends_anyone_to_another_site(site: TestClient, target: str) -> None:
+    form = {"email": "asker@example.org", "password": PASSWORD, "next": target}
+    response = post_form(browser(site), "/signin", form, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/account"

@@ -3,6 +3,7 @@ tokens, the private page of a question sent without an account, and reporting co
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -34,11 +35,13 @@ Form = Annotated[dict[str, str], Depends(form)]
 SignedIn = Annotated[Viewer, Depends(require("account"))]
 
 
+SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&#-]*")
+
+
 def _next(target: str | None) -> str:
-    """Only a path on this site, never another site (open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/account"
+    """Only a path on this site, never another site (open redirects: "//x", "/\\x", and
+    tabs or newlines, which browsers drop, are refused)."""
+    return target if target and SAFE_NEXT.fullmatch(target) else "/account"
 
 
 def _done(location: str) -> RedirectResponse:
