@@ -23,7 +23,13 @@ from healthqa.audit import Actor, record
 from healthqa.config import Settings
 from healthqa.mail import Mail, MailError, send
 from healthqa.markup import MAX_MARKDOWN
-from healthqa.moderation.checks import TooManyLinks, load_spam_rules, screen
+from healthqa.moderation.checks import (
+    Screening,
+    SpamRules,
+    TooManyLinks,
+    load_spam_rules,
+    screen,
+)
 from healthqa.store.models import (
     Answer,
     AnswerRevision,
@@ -100,8 +106,8 @@ def answer(
     """Add `expert`'s answer; returns its id and status ("published", or "pending" when the
     spam check wants a moderator to look first)."""
     profile = _verified(engine, expert)
-    body = _checked_body(body)
-    held = screen(body, "answer", load_spam_rules(settings.spam_rules_file)).is_spam
+    body, screening = _checked_body(body, load_spam_rules(settings.spam_rules_file))
+    held = screening.is_spam
     limits.take(engine, f"user:{expert.id}", limits.ANSWERS_PER_HOUR)
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -183,7 +189,7 @@ def notify_asker(engine: Engine, settings: Settings, question_id: int, base: str
 
 def edit_answer(engine: Engine, account: Account, answer_id: int, body: str, actor: Actor) -> None:
     """Change an answer; the old text is kept as a revision and the page says "edited on"."""
-    body = _checked_body(body)
+    body, _ = _checked_body(body)
     with engine.begin() as conn:
         row = conn.execute(
             select(Answer.body, Answer.user_id, Answer.question_id, Question.locked)
@@ -294,7 +300,8 @@ def _verified(engine: Engine, expert: Account) -> Profile:
     return profile
 
 
-def _checked_body(body: str) -> str:
+def _checked_body(body: str, rules: SpamRules | None = None) -> tuple[str, Screening]:
+    """The answer, trimmed, and what the text checks found; AnswerRefused when unusable."""
     body = body.strip()
     if "\x00" in body:
         raise AnswerRefused("the answer contains a NUL character")
@@ -303,10 +310,9 @@ def _checked_body(body: str) -> str:
     if len(body) > MAX_MARKDOWN:
         raise AnswerRefused(f"keep the answer under {MAX_MARKDOWN:,} characters", 413)
     try:
-        screen(body, "answer")
+        return body, screen(body, "answer", rules)
     except TooManyLinks as exc:
         raise AnswerRefused(str(exc)) from None
-    return body
 
 
 def _answerable(conn: Connection, external_id: str) -> Question:

@@ -15,13 +15,13 @@ from healthqa.store.models import AuditEntry
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: an account, or a person without one ("asker") or the site ("system")."""
+    """Who acts: an account, a person without one (the asker, through the private link), or the
+    command line."""
 
     id: int | None
     label: str
 
 
-SYSTEM = Actor(None, "system")
 ASKER = Actor(None, "asker (private link)")
 
 

@@ -49,7 +49,6 @@ SIGN_IN_FAILURES = Limit("sign-in", 5, timedelta(minutes=15), "too many failed s
 SIGN_IN_FAILURES_PER_ADDRESS = Limit(
     "sign-in-address", 30, timedelta(minutes=15), "too many failed sign-ins"
 )
-SIGN_UPS_PER_HOUR = Limit("sign-up", 5, timedelta(hours=1), "several accounts were requested")
 
 
 def check(engine: Engine, limit: Limit, key: str) -> None:

@@ -58,7 +58,7 @@ def test_a_question_goes_from_asker_to_moderator_to_expert_to_the_answer_engine(
         assert conn.scalar(select(func.count()).where(Submission.token_hash == sent.token)) == 0
 
     moderator = accounts.add_user(engine, "mod@example.org", PASSWORD, "moderator")
-    act_on_question(engine, Actor(moderator.id, moderator.email), sent.id, "approve")
+    act_on_question(engine, moderator.actor, sent.id, "approve")
     assert status_of(engine, sent.id) == "open"
     assert [q.id for q in answering.queue(engine)] == [sent.id]
 
@@ -71,7 +71,7 @@ def test_a_question_goes_from_asker_to_moderator_to_expert_to_the_answer_engine(
         engine, expert.id, name="Sam Lee", profession="Pharmacist", speciality="Pharmacy",
         licence="GPhC 2081234", country="United Kingdom",
     )  # fmt: skip
-    accounts.verify(engine, Actor(moderator.id, moderator.email), expert.id)
+    accounts.verify(engine, moderator.actor, expert.id)
     body = (
         "Grapefruit juice can **raise the level** of some blood pressure tablets:\n\n"
         "- ask your pharmacist\n- read the leaflet"

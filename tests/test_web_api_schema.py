@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, delete, select
 
 from healthqa import accounts, asking
 from healthqa.config import Settings
-from healthqa.moderation.queue import act_on_question, actor_of
+from healthqa.moderation.queue import act_on_question
 from healthqa.store.models import Base, RateEvent
 from healthqa.web.app import create_app
 from tests.test_web_app import csrf, demo_site, site_of
@@ -76,7 +76,7 @@ def people(site: TestClient) -> People:
         engine, expert.id, name="Kim Park", profession="Registered nurse",
         speciality="General practice", licence="RN 556677", country="Canada",
     )  # fmt: skip
-    accounts.verify(engine, actor_of(moderator), expert.id)
+    accounts.verify(engine, moderator.actor, expert.id)
     _, expert_token = accounts.create_api_token(engine, expert, "schema", ["read", "ask", "answer"])
     _, moderator_token = accounts.create_api_token(
         engine, moderator, "schema", ["read", "ask", "moderate"]
@@ -88,7 +88,7 @@ def people(site: TestClient) -> People:
         for i, title in enumerate(titles)
     ]
     for question in sent[2:]:
-        act_on_question(engine, actor_of(moderator), question.id, "approve")
+        act_on_question(engine, moderator.actor, question.id, "approve")
     stored = ["demo-0001", "demo-0030", "hostile-1", "pending-1", "GHR_0000001_Sec1"]
     answers = [str(a["id"]) for a in site.get("/api/v1/questions/demo-0001/answers").json()]
     return People(

@@ -38,6 +38,7 @@ ROLE_SCOPES = {
     "admin": ("read", "ask", "moderate"),
 }
 TOKEN_PREFIX = "hqa_"
+LAST_USED_EVERY = timedelta(minutes=1)  # how exactly "last used" is kept
 
 
 class InvalidLink(AccountError):
@@ -216,7 +217,7 @@ def token_account(engine: Engine, token: str) -> tuple[Account, list[str]] | Non
     digest = token_hash(token)
     with engine.connect() as conn:
         row = conn.execute(
-            select(*COLUMNS, ApiToken.scopes)
+            select(*COLUMNS, ApiToken.last_used_at, ApiToken.scopes)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(
                 ApiToken.token_hash == digest,
@@ -226,10 +227,10 @@ def token_account(engine: Engine, token: str) -> tuple[Account, list[str]] | Non
         ).first()
     if row is None:
         return None
-    with engine.begin() as conn:
-        conn.execute(
-            update(ApiToken)
-            .where(ApiToken.token_hash == digest)
-            .values(last_used_at=datetime.now(UTC))
-        )
-    return Account(*row[:-1]), list(row[-1])
+    now, last_used = datetime.now(UTC), row[-2]
+    if last_used is None or now - last_used > LAST_USED_EVERY:  # not a write per API call
+        with engine.begin() as conn:
+            conn.execute(
+                update(ApiToken).where(ApiToken.token_hash == digest).values(last_used_at=now)
+            )
+    return Account(*row[:-2]), list(row[-1])

@@ -50,6 +50,11 @@ class Account:
     created_at: datetime
 
     @property
+    def actor(self) -> Actor:
+        """How the audit log names this account."""
+        return Actor(self.id, self.email)
+
+    @property
     def label(self) -> str:
         return self.display_name or self.email.split("@")[0]
 

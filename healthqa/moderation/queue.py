@@ -294,7 +294,3 @@ def resolve_flag(engine: Engine, actor: Actor, flag_id: int, resolution: str) ->
             .values(resolved_at=datetime.now(UTC), resolution=resolution)
         )
         record(conn, actor, f"flag-{resolution}", target, target_id)
-
-
-def actor_of(account: Account) -> Actor:
-    return Actor(account.id, account.email)

@@ -62,9 +62,7 @@ class Viewer:
 
     @property
     def actor(self) -> Actor:
-        return (
-            Actor(self.account.id, self.account.email) if self.account else Actor(None, "visitor")
-        )
+        return self.account.actor if self.account else Actor(None, "visitor")
 
     def can(self, permission: str) -> bool:
         scope, roles = PERMISSIONS[permission]

@@ -20,6 +20,7 @@ from healthqa.search.ask import AskError
 from healthqa.web.auth import BadForm, Forbidden, NeedSignIn, sign_in_url
 from healthqa.web.render import render
 from healthqa.web.service import BadParameter, NotFound
+from healthqa.web.text import sentence
 
 HEADINGS = {
     400: "Something in that address is not right",
@@ -78,27 +79,27 @@ def install(app: FastAPI) -> None:
     """Map each failure a visitor can cause to its status and message."""
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return respond(request, 404, _sentence(str(exc)))
+        return respond(request, 404, sentence(str(exc)))
 
     async def bad_parameter(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadParameter)
-        return respond(request, exc.status, _sentence(str(exc)), exc.parameter)
+        return respond(request, exc.status, sentence(str(exc)), exc.parameter)
 
     async def bad_question(request: Request, exc: Exception) -> Response:
-        return respond(request, 400, _sentence(str(exc)))
+        return respond(request, 400, sentence(str(exc)))
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         problems = [(str(e["loc"][-1]), e["msg"]) for e in exc.errors()]
         message = "; ".join(f"parameter '{name}': {_lower_first(msg)}" for name, msg in problems)
         status = 422 if request.url.path.startswith("/api/") else 400
-        return respond(request, status, _sentence(message), problems[0][0] if problems else None)
+        return respond(request, status, sentence(message), problems[0][0] if problems else None)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
             return respond(request, 404, f"There is nothing at {request.url.path}.")
-        return respond(request, exc.status_code, _sentence(str(exc.detail)))
+        return respond(request, exc.status_code, sentence(str(exc.detail)))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return respond(request, 500, "Please try again in a moment.")
@@ -112,11 +113,11 @@ def install(app: FastAPI) -> None:
     async def rate_limited(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RateLimited)
         headers = {"Retry-After": str(exc.retry_after)}
-        return respond(request, 429, _sentence(str(exc)), headers=headers)
+        return respond(request, 429, sentence(str(exc)), headers=headers)
 
     async def people_error(request: Request, exc: Exception) -> Response:
         status = PEOPLE_ERRORS.get(type(exc)) or int(getattr(exc, "status", 400))
-        return respond(request, status, _sentence(str(exc)), getattr(exc, "field", None))
+        return respond(request, status, sentence(str(exc)), getattr(exc, "field", None))
 
     for kind in PEOPLE_ERRORS:
         app.add_exception_handler(kind, people_error)
@@ -164,8 +165,3 @@ def _lower_first(message: str) -> str:
     if len(message) > 1 and message[1].isupper():
         return message
     return message[:1].lower() + message[1:]
-
-
-def _sentence(message: str) -> str:
-    message = message.strip()
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

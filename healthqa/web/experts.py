@@ -19,6 +19,7 @@ from healthqa.web import service
 from healthqa.web.auth import Viewer, form, require, site_of
 from healthqa.web.pages import PAGE_METHODS, base_of, page
 from healthqa.web.service import NotFound
+from healthqa.web.text import sentence
 
 router = APIRouter(include_in_schema=False, prefix="/expert")
 Form = Annotated[dict[str, str], Depends(form)]
@@ -41,7 +42,7 @@ def save_profile(request: Request, who: Expert, fields: Form) -> Response:
         credentials = {name: fields.get(name, "") for name in CREDENTIALS}
         accounts.save_profile(site_of(request).engine, who.account.id, **credentials)
     except AccountError as exc:
-        return _profile(request, who, fields, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", False, 400)
+        return _profile(request, who, fields, sentence(exc), False, 400)
     return RedirectResponse("/expert/profile?saved=1", status_code=303)
 
 
@@ -120,7 +121,7 @@ def send_answer(request: Request, external_id: str, who: Verified, fields: Form)
             site.engine, who.account, external_id, body, site.settings, base
         )
     except AnswerRefused as exc:
-        error = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        error = sentence(exc)
         return _answer_page(request, external_id, body, error, exc.status)
     if status == "pending":
         return RedirectResponse("/expert/queue?held=1", status_code=303)

@@ -23,6 +23,7 @@ from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewe
 from healthqa.web.cache import CachedPage
 from healthqa.web.render import render
 from healthqa.web.site import Site
+from healthqa.web.text import sentence
 
 router = APIRouter(include_in_schema=False)
 PAGE_METHODS = ["GET", "HEAD"]
@@ -152,7 +153,7 @@ def ask(request: Request, q: Text = "", topic: str | None = None, send: bool = F
         try:
             asked = service.ask(site_of(request), q, ASK_MATCHES, topic or None)
         except AskError as exc:
-            error, status = f"{str(exc)[:1].upper()}{str(exc)[1:]}.", 400
+            error, status = sentence(exc), 400
     return page(
         request, "ask.html", status, q=q, asked=asked, error=error, send=send, title="",
         canonical="/ask", noindex=bool(q),

@@ -29,6 +29,7 @@ from healthqa.web.auth import (
     viewer,
 )
 from healthqa.web.pages import PAGE_METHODS, base_of, page
+from healthqa.web.text import sentence
 
 router = APIRouter(include_in_schema=False)
 Form = Annotated[dict[str, str], Depends(form)]
@@ -68,7 +69,7 @@ async def sign_in(request: Request, fields: Form) -> Response:
         )
     except (SignInFailed, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 400
-        error = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        error = sentence(exc)
         return page(request, "signin.html", status, next=target, error=error, email=email[:320])
     response = _done(target)
     set_session(request, response, token)
@@ -128,7 +129,7 @@ async def _send_link(request: Request, purpose: str, email: str) -> HTMLResponse
         status = 429 if isinstance(exc, RateLimited) else 400
         return page(
             request, "email_form.html", status, purpose=purpose, sent=None,
-            error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.", noindex=True,
+            error=sentence(exc), noindex=True,
         )  # fmt: skip
     return page(request, "email_form.html", purpose=purpose, sent=email, error=None, noindex=True)
 
@@ -159,7 +160,7 @@ async def choose_password(request: Request, token: str, fields: Form) -> Respons
         else:
             account = await run_in_threadpool(accounts.reset_password, site.engine, token, password)
     except AccountError as exc:
-        error = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        error = sentence(exc)
         return page(request, "password.html", 400, purpose=purpose, email=email, error=error)
     session = await run_in_threadpool(accounts.start_session, site.engine, account.id)
     response = _done("/account")

@@ -20,6 +20,12 @@ LIST_MARK = re.compile(r"(?:^|\s{2,}|(?<=:)\s)-\s+")
 HEADING_CHARS = 60
 
 
+def sentence(message: object) -> str:
+    """An error's message as a sentence for people: a capital first, a full stop last."""
+    text = str(message).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def slugify(title: str) -> str:
     """ASCII words of `title` joined by hyphens, at most 80 characters, cut between words."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
