@@ -1,11 +1,14 @@
-"""Time healthqa.triage per message: p50/p95/p99 and throughput, on the labelled set and LiveQA.
+"""Time healthqa.triage per message: p50/p95/p99 and throughput, on the blind dev set and LiveQA.
 
-    .venv/bin/python bench/bench_triage.py [LIVEQA_DIR] [--repeat N]
+    .venv/bin/python bench/bench_triage.py [LIVEQA_DIR] [--repeat N] [--meaning]
 
 LIVEQA_DIR defaults to $HEALTHQA_LIVEQA_DIR, else ../shared/data/liveqa-med-train beside the
-repository; LiveQA is skipped with a message if the folder is absent. As a reference the same
-messages are also run through every rule over the whole text (no literal prefilter, no windows),
-so the ratio shows what the prefilter buys. The budget is 1 ms per message; nothing is asserted.
+repository; LiveQA is skipped with a message if the folder is absent. Each set is timed three
+ways in the same process: the whole triage as the site runs it (rules, context, learned model);
+the rules alone; and, as the reference, every rule over the whole text (no literal prefilter, no
+windows), so the ratios show what the learned model costs and what the prefilter buys.
+`--meaning` also times the meaning detector (one sentence-model call per clause batch), the
+alternative that was measured and not kept. The budget is 15 ms at p99; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from healthqa.triage import default_rules, normalize, triage
 from healthqa.triage.context import Context
 from healthqa.triage.engine import _flag  # the reference run tries every rule
-from healthqa.triage_eval import liveqa_questions, load_messages
+from healthqa.triage.evaluate import liveqa_questions, load_blind
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LIVEQA = REPO.parent / "shared" / "data" / "liveqa-med-train"
@@ -50,19 +53,41 @@ def timings(run: Callable[[str], object], texts: Sequence[str], repeat: int) -> 
     return samples
 
 
-def report(name: str, texts: Sequence[str], repeat: int) -> None:
-    for text in texts[:20]:  # warm up caches
-        triage(text)
-    samples = timings(triage, texts, repeat)
-    reference = timings(every_rule, texts, repeat)
+def quantiles(samples: list[float]) -> str:
     q = statistics.quantiles(samples, n=100)
     mean = statistics.fmean(samples)
+    return (
+        f"p50 {q[49]:7.0f} µs  p95 {q[94]:7.0f} µs  p99 {q[98]:7.0f} µs  max {max(samples):7.0f} µs"
+        f" | {1e6 / mean:7,.0f} msgs/s"
+    )
+
+
+def report(name: str, texts: Sequence[str], repeat: int, meaning: bool) -> None:
+    runs: dict[str, Callable[[str], object]] = {
+        "triage (site)": triage,
+        "rules alone": lambda text: triage(text, model=None),
+        "every rule (reference)": every_rule,
+    }
+    if meaning:
+        runs["with meaning detector"] = lambda text: triage(text, meaning="default")
     print(
-        f"{name:<14} {len(texts):>5} msgs, mean length {statistics.fmean(map(len, texts)):>5.0f}"
-        f" chars | p50 {q[49]:6.0f} µs  p95 {q[94]:6.0f} µs  p99 {q[98]:6.0f} µs"
-        f"  max {max(samples):6.0f} µs | {1e6 / mean:8,.0f} msgs/s"
-        f" | reference (every rule) mean {statistics.fmean(reference):6.0f} µs,"
-        f" {statistics.fmean(reference) / mean:4.1f}x slower"
+        f"{name}: {len(texts)} messages, mean length {statistics.fmean(map(len, texts)):.0f} chars"
+    )
+    means = {}
+    for label, run in runs.items():
+        for text in texts[:20]:  # warm up caches (and load the model once)
+            run(text)
+        samples = timings(run, texts, repeat)
+        means[label] = statistics.fmean(samples)
+        print(f"  {label:<24} {quantiles(samples)}")
+    site = means["triage (site)"]
+    print(
+        "  ratios to the site's triage (mean): "
+        + ", ".join(
+            f"{label} {value / site:.2f}x"
+            for label, value in means.items()
+            if label != "triage (site)"
+        )
     )
 
 
@@ -70,14 +95,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("liveqa", nargs="?", type=Path, help="LiveQA XML folder")
     parser.add_argument("--repeat", type=int, default=5, help="runs over each set (default 5)")
+    parser.add_argument("--meaning", action="store_true", help="also time the meaning detector")
     args = parser.parse_args()
     start = time.perf_counter()
     default_rules()
     print(f"rules loaded and compiled in {(time.perf_counter() - start) * 1e3:.0f} ms")
-    report("labelled set", [m.text for m in load_messages()], args.repeat)
+    report("blind dev set", [m.text for m in load_blind("dev")], args.repeat, args.meaning)
     liveqa = args.liveqa or Path(os.environ.get("HEALTHQA_LIVEQA_DIR", DEFAULT_LIVEQA))
     if liveqa.is_dir():
-        report("LiveQA train", [q.text for q in liveqa_questions(liveqa)], args.repeat)
+        report(
+            "LiveQA train", [q.text for q in liveqa_questions(liveqa)], args.repeat, args.meaning
+        )
     else:
         print(f"LiveQA skipped: no folder {liveqa} (pass LIVEQA_DIR or set HEALTHQA_LIVEQA_DIR)")
 

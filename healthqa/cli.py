@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from healthqa import accounts, ingest, triage_eval
+from healthqa import accounts, ingest
 from healthqa import audit as audit_log
 from healthqa.ingest.jsonl import question_dict
 from healthqa.ingest.topics import TopicsFileError
@@ -27,7 +27,15 @@ from healthqa.search.batch import BatchError, read_queries, trec_lines
 from healthqa.search.evaluate import evaluate
 from healthqa.search.index import SearchIndex
 from healthqa.store import DatabaseURLError, QuestionNotFound, get_question, stats
-from healthqa.triage import Triage, TriageInputError, batch_line, read_batch, triage
+from healthqa.triage import (
+    MessageError,
+    Triage,
+    TriageInputError,
+    batch_line,
+    read_batch,
+    triage,
+)
+from healthqa.triage import evaluate as triage_evaluate
 
 app = typer.Typer(help="healthqa: a self-hosted consumer-health Q&A system.", no_args_is_help=True)
 import_app = typer.Typer(help="Import questions and answers (idempotent).", no_args_is_help=True)
@@ -403,7 +411,11 @@ def triage_command(
         _triage_batch(batch, out_file, country, as_json)
         return
     assert text is not None
-    result = triage(text, country)
+    try:
+        result = triage(text, country)
+    except MessageError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -412,9 +424,13 @@ def triage_command(
 
 def _print_triage(result: Triage) -> None:
     colour = {"emergency": "bold red", "urgent": "bold yellow"}.get(result.level.value, "green")
-    out.print(f"[{colour}]{result.level.value.upper()}[/{colour}]", markup=True)
+    label = result.level.value.upper() if result.checked else "NOT CHECKED"
+    out.print(f"[{colour}]{label}[/{colour}]", markup=True)
     if result.advice is None:
         out.print("No red flags found.", markup=False)
+        return
+    if not result.checked:
+        out.print(result.advice.headline, markup=False, highlight=False)
         return
     out.print(result.advice.headline, markup=False, highlight=False)
     for line in result.advice.more:
@@ -437,7 +453,11 @@ def _triage_batch(path: Path, out_file: Path | None, country: str | None, as_jso
     levels: dict[str, int] = {}
     try:
         for message_id, text in rows:
-            result = triage(text, country)
+            try:
+                result = triage(text, country)
+            except MessageError as exc:
+                err.print(f"error: {path}: message {message_id!r}: {exc}", markup=False)
+                raise typer.Exit(1) from None
             levels[result.level.value] = levels.get(result.level.value, 0) + 1
             line = json.dumps({"id": message_id, **result.to_dict()}, ensure_ascii=False)
             target.write((line if as_json else batch_line(message_id, result)) + "\n")
@@ -450,64 +470,67 @@ def _triage_batch(path: Path, out_file: Path | None, country: str | None, as_jso
 
 @eval_app.command("triage")
 def eval_triage(
-    set_file: Annotated[
-        Path | None, typer.Option("--set", help="Labelled messages (default: the packaged set).")
-    ] = None,
     liveqa: Annotated[
         Path | None,
-        typer.Option(help="Also list the LiveQA questions flagged (folder of the XML files)."),
+        typer.Option(
+            help="Folder of the LiveQA XML files (default: ../shared/data beside the repo)."
+        ),
     ] = None,
+    show_test_misses: Annotated[
+        bool, typer.Option(help="List the frozen test half's misses too (never while tuning).")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option(help="Exit 1 if a figure falls below the floors this version reached.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Precision and recall of urgent-symptom triage per level; exit 1 if a target is missed."""
+    """Triage on the blind set (dev, frozen test), LiveQA and the team set: per level and family."""
+    folder = liveqa or triage_evaluate.DEFAULT_LIVEQA
     try:
-        report = triage_eval.evaluate(set_file)
-        flagged = triage_eval.liveqa_flags(liveqa) if liveqa else None
-    except (triage_eval.EvalSetError, OSError) as exc:
+        reports = triage_evaluate.standard_reports(folder if folder.is_dir() else None)
+    except (triage_evaluate.EvalSetError, OSError) as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    if not folder.is_dir():
+        err.print(f"LiveQA skipped: {folder} is absent", markup=False, soft_wrap=True)
     if as_json:
-        liveqa_rows = [f.to_dict() for f in flagged] if flagged is not None else None
-        print(json.dumps({"eval": report.to_dict(), "liveqa": liveqa_rows}, indent=2))
+        shown = {
+            name: r.to_dict(with_misses=name != "test" or show_test_misses)
+            for name, r in reports.items()
+        }
+        print(json.dumps(shown, indent=2))
     else:
-        _print_triage_report(report, flagged)
-    failures = report.target_failures()
-    for failure in failures:
-        err.print(f"target missed: {failure}", markup=False, soft_wrap=True)
-    if failures:
+        for name, report in reports.items():
+            _print_triage_report(report, misses=name != "test" or show_test_misses)
+    for report in reports.values():
+        for failure in report.target_failures():
+            err.print(f"target missed: {failure}", markup=False, soft_wrap=True)
+    below = triage_evaluate.below_floors(reports)
+    for failure in below:
+        err.print(f"below floor: {failure}", markup=False, soft_wrap=True)
+    if check and below:
         raise typer.Exit(1)
 
 
-def _print_triage_report(
-    report: triage_eval.EvalReport, flagged: list[triage_eval.LiveQAFlag] | None
-) -> None:
-    for name, part in report.parts.items():
-        table = Table(title=f"triage, {name} ({part.size} messages, accuracy {part.accuracy:.3f})")
-        for column in ("level", "precision", "recall", "F1", "support"):
-            table.add_column(column, justify="left" if column == "level" else "right")
-        for s in part.scores:
-            table.add_row(
-                s.level.value,
-                f"{s.precision:.3f}",
-                f"{s.recall:.3f}",
-                f"{s.f1:.3f}",
-                str(s.support),
+def _print_triage_report(report: triage_evaluate.Report, misses: bool) -> None:
+    table = Table(title=f"triage, {report.name} ({report.overall.size} messages)")
+    for column in ("family", "n", "emergency", "urgent", "routine", *triage_evaluate.TARGETS):
+        table.add_column(column, justify="left" if column == "family" else "right")
+    rows = [*report.families().items(), ("all", report.overall)]
+    for name, scores in rows:
+        figures = [f"{v:.3f}" if v == v else "-" for v in scores.figures().values()]
+        support = [str(scores.support(level)) for level in triage_evaluate.LEVELS]
+        table.add_row(name, str(scores.size), *support, *figures)
+    out.print(table)
+    if misses:
+        for miss in report.misses():
+            flags = ",".join(f.rule for f in miss.flags) or "-"
+            out.print(
+                f"miss {miss.message.id} [{miss.message.family}] {miss.message.level.value} -> "
+                f"{miss.got.value} ({flags}): {miss.message.text[:100]}",
+                markup=False,
+                highlight=False,
             )
-        out.print(table)
-        share = part.informational_flagged_emergency
-        out.print(f"routine informational questions flagged emergency: {share:.1%}", style="dim")
-    for miss in report.parts["all"].misses:
-        out.print(
-            f"miss {miss.id} [{miss.kind}] {miss.expected.value} -> {miss.got.value}: "
-            f"{miss.text[:80]}",
-            markup=False,
-            highlight=False,
-        )
-    if flagged is not None:
-        table = Table("id", "level", "flags", "question", title=f"LiveQA: {len(flagged)} flagged")
-        for f in flagged:
-            table.add_row(f.id, f.level.value, ", ".join(x.rule for x in f.flags), f.text[:80])
-        out.print(table)
 
 
 # ----- accounts -----

@@ -32,10 +32,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from healthqa.encoder import Vectors
 from healthqa.search.ask import snippet
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
-from healthqa.search.semantic import Vectors
 from healthqa.search.understand import COMMON_WORDS
 
 SIMILAR = 0.75  # from here another topic's question is close in meaning (docs/related.md)

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from healthqa.cli import app
 from healthqa.config import load_settings
+from healthqa.encoder import Embedder
 from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_index
 from healthqa.search.ask import MAX_CHARS, AskError, ask
 from healthqa.search.index import SearchIndex
-from healthqa.search.semantic import Embedder
 from healthqa.store.models import Embedding, Question
 
 

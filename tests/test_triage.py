@@ -1,10 +1,12 @@
-"""Tests for healthqa.triage (the engine, rules, advice, batch files), healthqa.triage_eval and
+"""Tests for healthqa.triage (the engine, rules, advice, batch files), its evaluation and
 the `healthqa triage` / `healthqa eval triage` commands."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from healthqa.cli import app
 from healthqa.triage import (
     COUNTRY_ENV,
     Level,
+    MessageError,
     TriageInputError,
     TriageRulesError,
     batch_line,
@@ -21,21 +24,31 @@ from healthqa.triage import (
     load_rules,
     normalize,
     read_batch,
-    triage,
 )
-from healthqa.triage.rules import RULES_PATH
-from healthqa.triage_eval import (
-    INFORMATIONAL_EMERGENCY_MAX,
-    KINDS,
+from healthqa.triage import triage as full_triage
+from healthqa.triage.evaluate import (
+    DATA,
+    FAMILIES,
+    EvalSetError,
     evaluate,
-    liveqa_flags,
     liveqa_questions,
-    load_messages,
+    load_blind,
+    load_liveqa,
+    load_team,
 )
+from healthqa.triage.result import Triage
+from healthqa.triage.rules import RULES_PATH
 
 LIVEQA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "liveqa-med-train"
 
 E, U, R = Level.EMERGENCY, Level.URGENT, Level.ROUTINE
+
+
+def triage(text: str, country: str | None = None, **options: Any) -> Triage:
+    """The rules and the context alone: these tests pin the rules' behaviour; the learned
+    model has tests of its own (test_triage_learned.py)."""
+    options.setdefault("model", None)
+    return full_triage(text, country, **options)
 
 
 def rules_fired(text: str) -> set[str]:
@@ -91,7 +104,8 @@ FAMILY_EXAMPLES = {
         ("8 weeks pregnant and bleeding heavily", E, "pregnancy.heavy_bleeding"),
         ("I'm pregnant and have some spotting", U, "pregnancy.bleeding"),
         ("positive pregnancy test and I have a Mirena IUD", U, "pregnancy.iud"),
-        ("32 weeks pregnant and the baby hasn't moved today", U, "pregnancy.reduced_movements"),
+        # RCOG: contact the maternity unit immediately
+        ("32 weeks pregnant and the baby hasn't moved today", E, "pregnancy.reduced_movements"),
         ("6 weeks pregnant, one sided pain and I feel faint", E, "pregnancy.ectopic"),
     ],
     "gynae": [
@@ -103,7 +117,8 @@ FAMILY_EXAMPLES = {
         ("fever, stiff neck and a rash that doesn't fade", E, "headache.meningitis"),
     ],
     "infant": [
-        ("my 6 week old has a temperature of 38.2", U, "infant.fever"),
+        # NICE NG143 red: the context raises the rule's urgent flag (test_triage_modifiers.py)
+        ("my 6 week old has a temperature of 38.2", E, "infant.fever"),
         ("my baby is floppy and grunting", E, "infant.danger_signs"),
     ],
     "infection": [
@@ -204,7 +219,7 @@ def test_informational_questions(text: str, level: Level) -> None:
         ("my husband has crushing chest pain", E),
         ("My son texted me that he wants to kill himself", E),
         ("my wife is 12 weeks pregnant and bleeding heavily", E),
-        ("my 2 month old baby has a fever of 38.5", U),
+        ("my 2 month old baby has a fever of 38.5", E),
         ("If someone is unconscious, what position should they be in?", R),
         ("My dog ate chocolate and is having a seizure", R),
     ],
@@ -304,6 +319,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "level": "routine",
         "flags": [],
         "advice": None,
+        "checked": True,
     }
 
 
@@ -313,8 +329,6 @@ def test_to_dict_is_json_serialisable() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "",
-        "   \n\t ",
         "🙂😷🤒 " * 20,
         "<script>alert('chest pain')</script><p>hello</p>",
         "&lt;b&gt;unclosed <b <<< >>> &amp;&amp; &#0; &#x110000;",
@@ -328,6 +342,13 @@ def test_bad_input_never_crashes(text: str) -> None:
     result = triage(text)
     assert result.level in Level
     json.dumps(result.to_dict())
+    json.dumps(full_triage(text).to_dict())  # and through the learned model too
+
+
+def test_empty_input_is_a_clear_error_not_a_crash() -> None:
+    for text in ("", "   \n\t "):
+        with pytest.raises(MessageError, match="the message is empty"):
+            full_triage(text)
 
 
 def test_html_is_read_as_text() -> None:
@@ -425,21 +446,30 @@ def test_batch_bad_line_names_file_and_line(tmp_path: Path) -> None:
 # --- evaluation -------------------------------------------------------------------------------
 
 
-def test_labelled_set_shape() -> None:
-    messages = load_messages()
-    assert len(messages) >= 300
-    counts = {kind: sum(m.kind == kind for m in messages) for kind in KINDS}
-    assert min(counts.values()) >= 30, counts  # roughly equal measure
-    assert {m.split for m in messages} == {"dev", "test"}
-    assert len({m.id for m in messages}) == len(messages)
+def test_blind_set_is_frozen_and_complete() -> None:
+    """The blind set: 800 messages, half frozen as test (checksums), every level and family."""
+    sums = (DATA / "SHA256SUMS").read_text(encoding="utf-8").split()
+    for digest, name in zip(sums[::2], sums[1::2], strict=True):
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
+    dev, test = load_blind("dev"), load_blind("test")
+    assert len(dev) + len(test) >= 600 and len(test) >= 0.4 * (len(dev) + len(test))
+    ids = [m.id for m in dev + test]
+    assert len(set(ids)) == len(ids)
+    for half in (dev, test):
+        assert {m.level for m in half} == {E, U, R}
+        assert {m.family for m in half} == set(FAMILIES)
+        assert all(m.guideline for m in half)
 
 
-def test_labelled_set_meets_targets() -> None:
-    """The quality gate of the issue, on the dev split, the held-out test split and both."""
-    report = evaluate()
-    assert report.target_failures() == []
-    for part in report.parts.values():
-        assert part.informational_flagged_emergency <= INFORMATIONAL_EMERGENCY_MAX
+def test_blind_record_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(
+        '{"id": "a", "level": "urgent", "family": "child", "text": "x"}\n'
+        '{"id": "b", "level": "soon", "family": "child", "text": "x"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(EvalSetError, match=r"set.jsonl line 2: field 'level'"):
+        load_blind("dev", path)
 
 
 def write_liveqa(folder: Path) -> Path:
@@ -460,22 +490,45 @@ def write_liveqa(folder: Path) -> Path:
         "</NLM-QUESTIONS>",
         encoding="utf-8",
     )
+    labels = folder / "labels.tsv"
+    labels.write_text(
+        "file\tquestionid\tlevel\tfamily\treason\n"
+        "a.xml\tQ1\troutine\tbrain_nerves\ta question\n"
+        "a.xml\tQ2\temergency\tbrain_nerves\tstroke signs\n"
+        "b.xml\t7.0\temergency\tchild\tNG143 red\n",
+        encoding="utf-8",
+    )
     return folder
 
 
-def test_liveqa_flags_reads_both_file_formats(tmp_path: Path) -> None:
+def test_liveqa_reads_both_file_formats_with_labels(tmp_path: Path) -> None:
     folder = write_liveqa(tmp_path / "liveqa")
     assert [q.id for q in liveqa_questions(folder)] == ["Q1", "Q2", "7.0"]
-    flagged = liveqa_flags(folder)
-    assert [(f.id, f.level) for f in flagged] == [("Q2", E), ("7.0", U)]
+    messages = load_liveqa(folder, folder / "labels.tsv")
+    report = evaluate("liveqa", messages, triage)
+    assert [(o.message.id, o.got) for o in report.outcomes] == [
+        ("a.xml:Q1", R),
+        ("a.xml:Q2", E),
+        ("b.xml:7.0", E),
+    ]
+    assert report.overall.figures()["emergency recall"] == 1.0
 
 
-@pytest.mark.skipif(not LIVEQA_DIR.is_dir(), reason="LiveQA data not present")
-def test_liveqa_training_questions_are_mostly_routine() -> None:
-    questions = liveqa_questions(LIVEQA_DIR)
-    flagged = liveqa_flags(LIVEQA_DIR)
-    assert len(questions) > 400
-    assert len(flagged) < len(questions) * 0.1
+def test_liveqa_labels_cover_every_question() -> None:
+    if not LIVEQA_DIR.is_dir():
+        pytest.skip(f"LiveQA data not present at {LIVEQA_DIR}")
+    messages = load_liveqa(LIVEQA_DIR)
+    assert len(messages) == 446
+    assert sum(m.level is E for m in messages) >= 1
+
+
+def test_team_set_still_holds() -> None:
+    """The team's own 380 messages, kept as a regression set (they cannot tell how good triage
+    is: the same hand wrote them and the first rules)."""
+    report = evaluate("team", load_team(), triage)
+    figures = report.overall.figures()
+    assert figures["emergency recall"] >= 0.95
+    assert figures["routine flagged emergency"] <= 0.05
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -492,7 +545,12 @@ def test_cli_triage_text() -> None:
 def test_cli_triage_json() -> None:
     result = runner.invoke(app, ["triage", "what is a stroke?", "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"level": "routine", "flags": [], "advice": None}
+    assert json.loads(result.output) == {
+        "level": "routine",
+        "flags": [],
+        "advice": None,
+        "checked": True,
+    }
 
 
 def test_cli_triage_batch(tmp_path: Path) -> None:
@@ -518,24 +576,24 @@ def test_cli_triage_usage_errors(tmp_path: Path) -> None:
 
 
 def test_cli_eval_triage(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["eval", "triage"])
-    assert result.exit_code == 0, result.output
-    assert "precision" in result.output and "test" in result.output
     folder = write_liveqa(tmp_path / "liveqa")
+    result = runner.invoke(app, ["eval", "triage", "--liveqa", str(tmp_path / "absent")])
+    assert result.exit_code == 0, result.output
+    assert "triage, dev" in result.output and "triage, test" in result.output
+    assert "LiveQA skipped" in result.output
     data = runner.invoke(app, ["eval", "triage", "--json", "--liveqa", str(folder)])
-    assert data.exit_code == 0
+    assert data.exit_code == 1  # the small folder has no labels of its own
+    assert "no label" in data.output or "cannot read" in data.output
+
+
+def test_cli_eval_triage_hides_test_misses() -> None:
+    data = runner.invoke(app, ["eval", "triage", "--json"])
     parsed = json.loads(data.stdout)
-    assert parsed["eval"]["parts"]["test"]["levels"]["emergency"]["recall"] >= 0.95
-    assert [row["id"] for row in parsed["liveqa"]] == ["Q2", "7.0"]
-
-
-def test_cli_eval_triage_fails_below_target(tmp_path: Path) -> None:
-    labelled = tmp_path / "set.tsv"
-    labelled.write_text(
-        "x1\temergency\temergency\tmy knee hurts a bit\tdev\n"
-        "x2\troutine\tinformational\tcrushing chest pain\ttest\n",
-        encoding="utf-8",
-    )
-    result = runner.invoke(app, ["eval", "triage", "--set", str(labelled)])
-    assert result.exit_code == 1
-    assert "target missed" in result.output
+    assert set(parsed) >= {"dev", "test", "team"}
+    assert "misses" in parsed["dev"] and "misses" not in parsed["test"]
+    assert set(parsed["test"]["overall"]["figures"]) == {
+        "emergency recall",
+        "urgent flagged urgent or higher",
+        "routine flagged emergency",
+        "routine flagged urgent or higher",
+    }

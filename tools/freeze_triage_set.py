@@ -3,10 +3,10 @@
     .venv/bin/python tools/freeze_triage_set.py AUTHOR_DIR
 
 AUTHOR_DIR holds one `<PREFIX>.jsonl` per author (see healthqa/triage/data/README.md). Within
-each author and level the messages are shuffled with a seed of their own and half go to the test split
-(rounded up), so both halves have every author, family and level. Writes `blind_dev.jsonl`,
-`blind_test.jsonl` and `SHA256SUMS` into healthqa/triage/data. It prints counts only, never a
-message: the test half is not to be read while tuning.
+each author and level the messages are shuffled with a seed of their own and half go to the
+test split (rounded up), so both halves have every author, family and level. Writes
+`blind_dev.jsonl`, `blind_test.jsonl` and `SHA256SUMS` into healthqa/triage/data. It prints
+counts only, never a message: the test half is not to be read while tuning.
 """
 
 from __future__ import annotations

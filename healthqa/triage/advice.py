@@ -11,7 +11,7 @@ from pathlib import Path
 from healthqa.triage.result import Action, Advice, Level, RedFlag
 from healthqa.triage.rules import TriageRulesError, read_toml
 
-CONTACTS_PATH = Path(__file__).parent.parent / "triage_contacts.toml"
+CONTACTS_PATH = Path(__file__).with_name("contacts.toml")
 COUNTRY_ENV = "HEALTHQA_COUNTRY"
 
 
@@ -93,3 +93,21 @@ def _advice_text(
     if crisis:
         return "crisis_line", contacts.crisis, (contacts.urgent,) if level is Level.URGENT else ()
     return "see_doctor_today", contacts.urgent, ()
+
+
+def unchecked(country: str | None = None) -> Advice:
+    """For a message triage could not read: the emergency number and a plain line saying so."""
+    contacts = default_contacts().lookup(country)
+    headline = (
+        "healthqa could not check this message for urgent signs: it reads English only. "
+        f"If this could be an emergency, call {contacts.emergency_number} now."
+    )
+    return Advice(
+        Level.ROUTINE,
+        "not_checked",
+        contacts.code,
+        headline,
+        (contacts.urgent,),
+        contacts.emergency_number,
+        contacts.crisis_line,
+    )

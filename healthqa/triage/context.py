@@ -133,7 +133,24 @@ class Context:
             return "generic"
         if self.cues_in("animal", clause):
             return "animal"
+        if self.framed(start):
+            return "frame"
+        if self._hypothetical(start, clause):
+            return "hypothetical"
         return None
+
+    def framed(self, start: int) -> bool:
+        """About a story, course or exam: a frame cue in the finding's sentence or the first."""
+        sentence = self.bounds("sentence", start, start)
+        first = self.bounds("sentence", 0, 0)
+        return bool(self.cues_in("frame", sentence) or self.cues_in("frame", first))
+
+    def _hypothetical(self, start: int, clause: Span) -> bool:
+        """An if-clause shortly before the finding ("if he gets a fever ...")."""
+        return any(
+            self.words(cue_end, start) <= self.cues.generic_window
+            for _, cue_end in self.within("hypothetical", clause[0], start, clause)
+        )
 
 
 def _overlap(a: Span, b: Span) -> bool:

@@ -5,11 +5,25 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from healthqa.triage.advice import advise
+from healthqa.triage.advice import advise, unchecked
 from healthqa.triage.context import Context
+from healthqa.triage.facts import Facts, facts
+from healthqa.triage.language import readable
+from healthqa.triage.learned import Model, default_model, learned_flag
+from healthqa.triage.meaning import Meaning, default_meaning
+from healthqa.triage.modifiers import raise_flags
 from healthqa.triage.result import Level, RedFlag, Triage
 from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules
+
+MAX_CHARS = 100_000  # far above any form's limit: a whole pasted document, not a message
+
+
+class MessageError(ValueError):
+    """The message cannot be triaged: empty, or longer than MAX_CHARS."""
+
 
 _TAGS = re.compile(r"<[^<>]{0,2000}>")
 _QUOTES = str.maketrans({"'": None, "’": None, "‘": None, "`": None, "´": None, "\u00a0": " "})
@@ -66,7 +80,7 @@ def _flag(rule: Rule, ctx: Context, spans: list[Span]) -> RedFlag | None:
         if not any(text in earlier for earlier in words):
             words.append(text)
     level = rule.level
-    if level is Level.EMERGENCY and ctx.resolved(*found.span()):
+    if level is Level.EMERGENCY and not rule.lasting and ctx.resolved(*found.span()):
         level = Level.URGENT  # passed symptoms still need a doctor today (NHS: TIA, chest pain)
     return RedFlag(rule.id, rule.name, tuple(words), rule.rationale, level, rule.crisis)
 
@@ -80,21 +94,79 @@ def _strongest_per_family(flags: list[RedFlag]) -> tuple[RedFlag, ...]:
     return tuple(sorted(kept, key=lambda flag: -flag.level.rank))
 
 
-def find_flags(text: str, rules: RuleSet | None = None) -> tuple[RedFlag, ...]:
-    """The red flags in `text`, most serious first."""
+MeaningChoice = Meaning | Literal["default"] | None
+ModelChoice = Model | Literal["default"] | None
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the rules, the meaning detector and the context found, before the learned model."""
+
+    text: str
+    flags: list[RedFlag]
+    facts: Facts
+    signals: set[str]  # the meaning detector's similarities, for the learned model
+
+
+def detect(text: str, rules: RuleSet | None = None, meaning: MeaningChoice = None) -> Findings:
+    """The rules' flags, the meaning detector's (unless `meaning` is None; "default" loads the
+    packaged bank and model once) and the context's."""
     ruleset = rules or default_rules()
     ctx = Context(normalize(text, ruleset.spelling), ruleset.cues)
     candidates = ruleset.candidates(ctx.text)
     flags = [flag for rule, spans in candidates if (flag := _flag(rule, ctx, spans)) is not None]
+    detector = default_meaning() if meaning == "default" else meaning
+    signals: set[str] = set()
+    if detector is not None:
+        reading = detector.read(ctx)
+        flags.extend(reading.flags)
+        signals = reading.signals()
+    found = facts(ctx)
+    flags.extend(raise_flags(found, flags))
+    return Findings(ctx.text, flags, found, signals)
+
+
+def find_flags(
+    text: str,
+    rules: RuleSet | None = None,
+    meaning: MeaningChoice = None,
+    model: ModelChoice = None,
+) -> tuple[RedFlag, ...]:
+    """The red flags in `text`, most serious first (the learned model's too, unless None)."""
+    findings = detect(text, rules, meaning)
+    learner = default_model() if model == "default" else model
+    flags = findings.flags
+    if learner is not None:
+        extra = learned_flag(learner, findings, flags)
+        if extra is not None:
+            crisis = (rules or default_rules()).cues.crisis.search(findings.text) is not None
+            flags = [*flags, replace(extra, crisis=crisis)]
     return _strongest_per_family(flags)
 
 
-def triage(text: str, country: str | None = None, *, rules: RuleSet | None = None) -> Triage:
+def triage(
+    text: str,
+    country: str | None = None,
+    *,
+    rules: RuleSet | None = None,
+    meaning: MeaningChoice = None,
+    model: ModelChoice = "default",
+) -> Triage:
     """Triage one message: its level, the red flags found, and the advice to show first.
 
     `country` (ISO code such as "GB") picks the phone numbers; without it the HEALTHQA_COUNTRY
-    environment variable is used, else the international default (112).
+    environment variable is used, else the international default (112). `meaning="default"`
+    adds the meaning detector (measured, not better: docs/triage.md); `model=None` leaves out
+    the learned model.
     """
-    flags = find_flags(text, rules)
+    if not text.strip():
+        raise MessageError("the message is empty")
+    if len(text) > MAX_CHARS:
+        raise MessageError(
+            f"the message has {len(text):,} characters; triage reads at most {MAX_CHARS:,}"
+        )
+    flags = find_flags(text, rules, meaning, model)
     level = flags[0].level if flags else Level.ROUTINE
+    if not flags and not readable(text):
+        return Triage(level, flags, unchecked(country), checked=False)
     return Triage(level, flags, advise(level, flags, country) if flags else None)

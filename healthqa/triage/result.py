@@ -51,7 +51,7 @@ class RedFlag:
         }
 
 
-Action = Literal["call_emergency", "crisis_line", "see_doctor_today"]
+Action = Literal["call_emergency", "crisis_line", "see_doctor_today", "not_checked"]
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,16 @@ class Advice:
 
 @dataclass(frozen=True)
 class Triage:
-    """The triage of one message; `advice` is None for routine messages."""
+    """The triage of one message; `advice` is None for routine messages that triage could read.
+
+    `checked` is False when triage could not read the message (another language, symbols): the
+    advice then gives the emergency number and says the message was not checked.
+    """
 
     level: Level
     flags: tuple[RedFlag, ...]
     advice: Advice | None
+    checked: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form, as served in the ask API's `triage` field."""
@@ -92,4 +97,5 @@ class Triage:
             "level": self.level.value,
             "flags": [flag.to_dict() for flag in self.flags],
             "advice": self.advice.to_dict() if self.advice else None,
+            "checked": self.checked,
         }

@@ -25,7 +25,7 @@ from healthqa.triage._literals import (
 )
 from healthqa.triage.result import Level
 
-RULES_PATH = Path(__file__).parent.parent / "triage_rules.toml"
+RULES_PATH = Path(__file__).with_name("rules.toml")
 
 
 class TriageRulesError(Exception):
@@ -51,6 +51,7 @@ class Rule:
     rationale: str
     source: str
     crisis: bool
+    lasting: bool = False  # the danger lasts when the writer feels fine ("took 20 pills, fine now")
     keys: tuple[Keys, ...] = ()  # a message the rule fires on has a string from each set
     find_keys: Keys | None = None  # every `find` match contains one of these
 
@@ -74,6 +75,9 @@ class Cues:
     current: re.Pattern[str]
     generic: re.Pattern[str]
     animal: re.Pattern[str]
+    frame: re.Pattern[str]
+    hypothetical: re.Pattern[str]
+    crisis: re.Pattern[str]
     resolved: re.Pattern[str]
     clause: re.Pattern[str]
     sentence: re.Pattern[str]
@@ -154,10 +158,11 @@ class RuleSet:
 
 
 _SENTENCE_END = r"[!?;\n]+|\.(?!\d)"
+_INLINE = re.compile(r"@([a-z_]+)")
 _RULE_ID = re.compile(r"[a-z][a-z_]*\.[a-z0-9_]+")
 _CUE_KINDS = (
     "pseudo negation negation_after negation_stop informational question_start personal "
-    "historical current generic animal resolved"
+    "historical current generic animal frame hypothetical crisis resolved"
 ).split()
 _WINDOWS = ("negation_window", "negation_after_window", "generic_window", "informational_window")
 
@@ -220,20 +225,29 @@ class _Loader:
         return [item.strip() for item in value]
 
     def expand(self, patterns: list[str], where: str, seen: tuple[str, ...] = ()) -> list[str]:
-        """Replace each "@concept" by the concept's patterns (recursively)."""
+        """Replace each "@concept" by the concept's patterns (recursively): a whole pattern
+        "@name" by each of them, "@name" inside a pattern by a group of them all."""
         out: list[str] = []
         for pattern in patterns:
-            if not pattern.startswith("@"):
+            if pattern.startswith("@") and _INLINE.fullmatch(pattern):
+                out.extend(self._concept(pattern[1:], where, seen))
+            elif "@" in pattern:
+                out.append(_INLINE.sub(lambda m: self._group(m[1], where, seen), pattern))
+            else:
                 out.append(pattern)
-                continue
-            name = pattern[1:]
-            if name not in self.concepts:
-                raise self.fail(where, f"unknown concept {pattern!r}")
-            if name in seen:
-                raise self.fail(where, f"concept {pattern!r} refers to itself")
-            inner = self.strings(self.concepts[name], f"concept {name!r}")
-            out.extend(self.expand(inner, f"concept {name!r}", (*seen, name)))
         return out
+
+    def _concept(self, name: str, where: str, seen: tuple[str, ...]) -> list[str]:
+        if name not in self.concepts:
+            raise self.fail(where, f"unknown concept '@{name}'")
+        if name in seen:
+            raise self.fail(where, f"concept '@{name}' refers to itself")
+        inner = self.strings(self.concepts[name], f"concept {name!r}")
+        return self.expand(inner, f"concept {name!r}", (*seen, name))
+
+    def _group(self, name: str, where: str, seen: tuple[str, ...]) -> str:
+        alternatives = sorted(self._concept(name, where, seen), key=len, reverse=True)
+        return "(?:" + "|".join(alternatives) + ")"
 
     def compile(self, value: Any, where: str) -> re.Pattern[str]:
         """One pattern matching any of `value`'s patterns, as whole words."""
@@ -268,6 +282,7 @@ class _Loader:
             rationale=raw["rationale"],
             source=raw["source"],
             crisis=raw.get("advice") == "crisis",
+            lasting=raw.get("lasting") is True,
             keys=_required_keys(find, *with_),
             find_keys=required_literals(find.pattern),
         )

@@ -1,0 +1,136 @@
+"""The triage detectors that were measured, side by side, on the blind dev and frozen test halves.
+
+    .venv/bin/python bench/triage_alternatives.py [--no-meaning]
+
+Each alternative is built in this process from the same training messages (the learned ones
+are trained on `data/train.jsonl` and the team set, thresholds tuned on dev, exactly as
+`python -m healthqa.triage.train` does):
+
+1. rules alone (the first version);
+2. rules + context modifiers (facts such as a baby's age raise the level);
+3. rules + context + the meaning detector (clause embeddings against `red_flags.toml`);
+4. rules + context + the learned model (what the site runs);
+5. rules + context + meaning + a learned model that also reads the meaning similarities.
+
+Prints the issue's four figures per alternative and half, and the time per message. The test
+half is only scored, never tuned on. Needs scikit-learn; (3) and (5) embed every clause of every
+message with MiniLM (a few minutes on 2 cores); `--no-meaning` skips them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from healthqa.triage.engine import Findings, detect
+from healthqa.triage.evaluate import LabelledMessage, Scores, load_blind, load_team
+from healthqa.triage.learned import Model, features
+from healthqa.triage.result import Level
+from healthqa.triage.train import TRAIN_SET, Example, fit, tune
+
+LEVELS = (Level.ROUTINE, Level.URGENT, Level.EMERGENCY)
+Decide = Callable[[Findings], int]
+
+
+def found(findings: Findings, families: Callable[[str], bool] = lambda f: True) -> int:
+    return max((f.level.rank for f in findings.flags if families(f.family)), default=0)
+
+
+def rules_alone(findings: Findings) -> int:
+    return found(findings, lambda family: family != "context")
+
+
+def example(findings: Findings, with_meaning: bool) -> Example:
+    extra = findings.signals if with_meaning else set()
+    row = features(findings.text, findings.flags, findings.facts.names, extra)
+    return Example(row, found(findings))
+
+
+def learned(model: Model, with_meaning: bool) -> Decide:
+    def decide(findings: Findings) -> int:
+        base = found(findings)
+        chances = model.probabilities(example(findings, with_meaning).features)
+        raised = model.decide(chances, LEVELS[base])
+        return max(base, raised.rank if raised else 0)
+
+    return decide
+
+
+def trained(
+    train: Sequence[Findings],
+    labels: np.ndarray,
+    dev: Sequence[Findings],
+    dev_labels: np.ndarray,
+    with_meaning: bool,
+) -> Model:
+    model = fit([example(f, with_meaning) for f in train], labels, 3.0)
+    return tune(model, [example(f, with_meaning) for f in dev], dev_labels, (0.97, 0.95))
+
+
+def scores(levels: Sequence[int], messages: Sequence[LabelledMessage]) -> Scores:
+    confusion = {a: {b: 0 for b in LEVELS} for a in LEVELS}
+    for level, message in zip(levels, messages, strict=True):
+        confusion[message.level][LEVELS[level]] += 1
+    return Scores(len(messages), confusion)
+
+
+def run(meaning: bool) -> None:
+    sets = {
+        "train": load_blind("train", TRAIN_SET) + load_team(),
+        "dev": load_blind("dev"),
+        "test": load_blind("test"),
+    }
+    labels = {name: np.array([m.level.rank for m in ms]) for name, ms in sets.items()}
+    plain = {name: [detect(m.text) for m in ms] for name, ms in sets.items()}
+    alternatives: dict[str, tuple[Decide, dict[str, list[Findings]]]] = {
+        "rules alone": (rules_alone, plain),
+        "rules + context": (found, plain),
+    }
+    model = trained(plain["train"], labels["train"], plain["dev"], labels["dev"], False)
+    alternatives["rules + context + learned (site)"] = (learned(model, False), plain)
+    if meaning:
+        read = {name: [detect(m.text, meaning="default") for m in ms] for name, ms in sets.items()}
+        alternatives["rules + context + meaning"] = (found, read)
+        with_meaning = trained(read["train"], labels["train"], read["dev"], labels["dev"], True)
+        alternatives["... + learned reading meaning"] = (learned(with_meaning, True), read)
+    header = "E recall | U>=U | R->E | R>=U"
+    print(f"{'alternative':<36} {'half':<5} {header}")
+    for name, (decide, findings) in alternatives.items():
+        for half in ("dev", "test"):
+            figures = scores([decide(f) for f in findings[half]], sets[half]).figures()
+            values = " | ".join(f"{v:.3f}" for v in figures.values())
+            print(f"{name:<36} {half:<5} {values}")
+    timing(sets["dev"], meaning)
+
+
+def timing(messages: Sequence[LabelledMessage], meaning: bool) -> None:
+    from healthqa.triage import triage
+
+    runs: dict[str, Callable[[str], object]] = {
+        "rules + context": lambda t: triage(t, model=None),
+        "rules + context + learned (site)": triage,
+    }
+    if meaning:
+        runs["rules + context + meaning"] = lambda t: triage(t, meaning="default", model=None)
+    for name, call in runs.items():
+        samples = []
+        for message in messages:
+            start = time.perf_counter()
+            call(message.text)
+            samples.append((time.perf_counter() - start) * 1e3)
+        q = statistics.quantiles(samples, n=100)
+        print(f"time {name:<34} p50 {q[49]:6.2f} ms  p99 {q[98]:6.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-meaning", action="store_true", help="skip the embedding detectors")
+    run(meaning=not parser.parse_args().no_meaning)
+
+
+if __name__ == "__main__":
+    main()
