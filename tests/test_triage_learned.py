@@ -61,3 +61,14 @@ def test_no_model_means_no_learned_flag() -> None:
     )
     model = Model({}, np.zeros((0, 2)), np.array([-10.0, -10.0]), (0.5, 0.5, 0.5))
     assert learned_flag(model, findings, findings.flags) is None
+
+
+def test_packaged_model_is_what_the_training_command_writes(tmp_path: Path) -> None:
+    """model.npz is data made by code: retraining from the committed messages reproduces it."""
+    from healthqa.triage.train import main
+
+    main(["--out", str(tmp_path / "model.npz")])
+    again, shipped = load_model(tmp_path / "model.npz"), default_model()
+    assert shipped is not None
+    assert again.index == shipped.index and again.thresholds == shipped.thresholds
+    assert np.allclose(again.weights, shipped.weights, atol=1e-6)
