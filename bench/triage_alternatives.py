@@ -1,10 +1,10 @@
-"""The triage detectors that were measured, side by side, on the blind dev and frozen test halves.
+"""The triage detectors that were measured, side by side, on the blind dev set and both tests.
 
     .venv/bin/python bench/triage_alternatives.py [--no-meaning]
 
-Each alternative is built in this process from the same training messages (the learned ones
-are trained on `data/train.jsonl` and the team set, thresholds tuned on dev, exactly as
-`python -m healthqa.triage.train` does):
+Each alternative is built in this process from the same messages (the learned ones exactly as
+`python -m healthqa.triage.train` builds the site's model: training messages, the team's set
+and dev; thresholds from out-of-fold chances):
 
 1. rules alone (the first version);
 2. rules + context modifiers (facts such as a baby's age raise the level);
@@ -12,8 +12,8 @@ are trained on `data/train.jsonl` and the team set, thresholds tuned on dev, exa
 4. rules + context + the learned model (what the site runs);
 5. rules + context + meaning + a learned model that also reads the meaning similarities.
 
-Prints the issue's four figures per alternative and half, and the time per message. The test
-half is only scored, never tuned on. Needs scikit-learn; (3) and (5) embed every clause of every
+Prints the issue's four figures per alternative and set, and the time per message. The tests
+are only scored, never tuned on (dev trains the learned ones: its figures are in-sample). Needs scikit-learn; (3) and (5) embed every clause of every
 message with MiniLM (a few minutes on 2 cores); `--no-meaning` skips them.
 """
 
@@ -24,13 +24,11 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from healthqa.triage.engine import Findings, detect
-from healthqa.triage.evaluate import LabelledMessage, Scores, load_blind, load_team
+from healthqa.triage.evaluate import LabelledMessage, Scores, load_blind
 from healthqa.triage.learned import Model, features
 from healthqa.triage.result import Level
-from healthqa.triage.train import TRAIN_SET, Example, fit, tune
+from healthqa.triage.train import build
 
 LEVELS = (Level.ROUTINE, Level.URGENT, Level.EMERGENCY)
 Decide = Callable[[Findings], int]
@@ -44,31 +42,15 @@ def rules_alone(findings: Findings) -> int:
     return found(findings, lambda family: family != "context")
 
 
-def example(findings: Findings, with_meaning: bool) -> Example:
-    extra = findings.signals if with_meaning else set()
-    row = features(findings.text, findings.flags, findings.facts.names, extra)
-    return Example(row, found(findings))
-
-
 def learned(model: Model, with_meaning: bool) -> Decide:
     def decide(findings: Findings) -> int:
         base = found(findings)
-        chances = model.probabilities(example(findings, with_meaning).features)
-        raised = model.decide(chances, LEVELS[base])
+        extra = findings.signals if with_meaning else set()
+        row = features(findings.text, findings.flags, findings.facts.names, extra)
+        raised = model.decide(model.probabilities(row), LEVELS[base])
         return max(base, raised.rank if raised else 0)
 
     return decide
-
-
-def trained(
-    train: Sequence[Findings],
-    labels: np.ndarray,
-    dev: Sequence[Findings],
-    dev_labels: np.ndarray,
-    with_meaning: bool,
-) -> Model:
-    model = fit([example(f, with_meaning) for f in train], labels, 3.0)
-    return tune(model, [example(f, with_meaning) for f in dev], dev_labels, (0.97, 0.95))
 
 
 def scores(levels: Sequence[int], messages: Sequence[LabelledMessage]) -> Scores:
@@ -79,32 +61,27 @@ def scores(levels: Sequence[int], messages: Sequence[LabelledMessage]) -> Scores
 
 
 def run(meaning: bool) -> None:
-    sets = {
-        "train": load_blind("train", TRAIN_SET) + load_team(),
-        "dev": load_blind("dev"),
-        "test": load_blind("test"),
-    }
-    labels = {name: np.array([m.level.rank for m in ms]) for name, ms in sets.items()}
-    plain = {name: [detect(m.text) for m in ms] for name, ms in sets.items()}
+    halves = {name: load_blind(name) for name in ("dev", "test", "test2")}
+    plain = {name: [detect(m.text) for m in ms] for name, ms in halves.items()}
     alternatives: dict[str, tuple[Decide, dict[str, list[Findings]]]] = {
         "rules alone": (rules_alone, plain),
         "rules + context": (found, plain),
+        "rules + context + learned (site)": (learned(build().model, False), plain),
     }
-    model = trained(plain["train"], labels["train"], plain["dev"], labels["dev"], False)
-    alternatives["rules + context + learned (site)"] = (learned(model, False), plain)
     if meaning:
-        read = {name: [detect(m.text, meaning="default") for m in ms] for name, ms in sets.items()}
+        read = {
+            name: [detect(m.text, meaning="default") for m in ms] for name, ms in halves.items()
+        }
         alternatives["rules + context + meaning"] = (found, read)
-        with_meaning = trained(read["train"], labels["train"], read["dev"], labels["dev"], True)
+        with_meaning = build(meaning="default").model
         alternatives["... + learned reading meaning"] = (learned(with_meaning, True), read)
-    header = "E recall | U>=U | R->E | R>=U"
-    print(f"{'alternative':<36} {'half':<5} {header}")
+    print(f"{'alternative':<36} {'half':<5} E recall | U>=U | R->E | R>=U")
     for name, (decide, findings) in alternatives.items():
-        for half in ("dev", "test"):
-            figures = scores([decide(f) for f in findings[half]], sets[half]).figures()
+        for half in halves:
+            figures = scores([decide(f) for f in findings[half]], halves[half]).figures()
             values = " | ".join(f"{v:.3f}" for v in figures.values())
             print(f"{name:<36} {half:<5} {values}")
-    timing(sets["dev"], meaning)
+    timing(halves["dev"], meaning)
 
 
 def timing(messages: Sequence[LabelledMessage], meaning: bool) -> None:

@@ -304,7 +304,7 @@ def ask_command(
         except (AskError, BatchError) as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(1) from None
-        result.triage = triage(text).to_dict()
+        result.triage = triage(text, vector=result.vector).to_dict()
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -484,7 +484,7 @@ def eval_triage(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Triage on the blind set (dev, frozen test), LiveQA and the team set: per level and family."""
+    """Triage on the blind sets (dev, two frozen tests), LiveQA and the team set, by family."""
     folder = liveqa or triage_evaluate.DEFAULT_LIVEQA
     try:
         reports = triage_evaluate.standard_reports(folder if folder.is_dir() else None)
@@ -495,13 +495,13 @@ def eval_triage(
         err.print(f"LiveQA skipped: {folder} is absent", markup=False, soft_wrap=True)
     if as_json:
         shown = {
-            name: r.to_dict(with_misses=name != "test" or show_test_misses)
+            name: r.to_dict(with_misses=not name.startswith("test") or show_test_misses)
             for name, r in reports.items()
         }
         print(json.dumps(shown, indent=2))
     else:
         for name, report in reports.items():
-            _print_triage_report(report, misses=name != "test" or show_test_misses)
+            _print_triage_report(report, misses=not name.startswith("test") or show_test_misses)
     for report in reports.values():
         for failure in report.target_failures():
             err.print(f"target missed: {failure}", markup=False, soft_wrap=True)

@@ -61,5 +61,5 @@ def ask(text: str, k: int = 10, topic: str | None = None, *, db: str | None = No
         if index is None:
             index = _open[settings.database_url] = open_index(open_kb(db), settings)
     result = ask_index(index, text, k, topic)
-    result.triage = triage(text, settings.country).to_dict()
+    result.triage = triage(text, settings.country, vector=result.vector).to_dict()
     return result

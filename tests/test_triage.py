@@ -459,6 +459,9 @@ def test_blind_set_is_frozen_and_complete() -> None:
         assert {m.level for m in half} == {E, U, R}
         assert {m.family for m in half} == set(FAMILIES)
         assert all(m.guideline for m in half)
+    second = load_blind("test2")  # six new authors, written after the first test was scored
+    assert len(second) >= 600 and {m.level for m in second} == {E, U, R}
+    assert not {m.id for m in second} & set(ids)
 
 
 def test_blind_record_errors_name_file_line_and_field(tmp_path: Path) -> None:
@@ -591,6 +594,7 @@ def test_cli_eval_triage_hides_test_misses() -> None:
     parsed = json.loads(data.stdout)
     assert set(parsed) >= {"dev", "test", "team"}
     assert "misses" in parsed["dev"] and "misses" not in parsed["test"]
+    assert "misses" not in parsed["test2"]
     assert set(parsed["test"]["overall"]["figures"]) == {
         "emergency recall",
         "urgent flagged urgent or higher",

@@ -3,13 +3,24 @@ that say in words what they read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
+from healthqa.encoder import Encoded, site_embedder
 from healthqa.triage import Level, triage
 from healthqa.triage.engine import detect
-from healthqa.triage.learned import Model, default_model, grams, learned_flag, load_model
+from healthqa.triage.learned import (
+    Model,
+    Neighbours,
+    default_model,
+    grams,
+    learned_flag,
+    load_model,
+)
 
 
 def test_grams_mark_negated_words_and_stop_at_punctuation() -> None:
@@ -69,6 +80,43 @@ def test_packaged_model_is_what_the_training_command_writes(tmp_path: Path) -> N
 
     main(["--out", str(tmp_path / "model.npz")])
     again, shipped = load_model(tmp_path / "model.npz"), default_model()
-    assert shipped is not None
-    assert again.index == shipped.index and again.thresholds == shipped.thresholds
+    assert shipped is not None and again.neighbours and shipped.neighbours
+    assert again.index == shipped.index
     assert np.allclose(again.weights, shipped.weights, atol=1e-6)
+    # sentence vectors may differ in the last bits from one machine to another
+    assert np.allclose(again.neighbours.vectors, shipped.neighbours.vectors, atol=2e-3)
+    assert np.allclose(again.thresholds, shipped.thresholds, atol=0.021)
+
+
+def test_a_vector_from_ask_is_reused_not_embedded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ask` embeds the message once; triage reuses that vector when it is the same model's."""
+    embedder = site_embedder()
+    text = "my 3 week old is very sleepy and not interested in feeding"
+    encoded = Encoded(embedder.name, embedder.embed([text], batch_size=1)[0])
+    calls: list[int] = []
+    real = embedder.embed
+
+    def counted(texts: Sequence[str], batch_size: int = 64) -> Any:
+        calls.append(len(texts))
+        return real(texts, batch_size)
+
+    monkeypatch.setattr(embedder, "embed", counted)
+    with_vector = triage(text, vector=encoded)
+    assert calls == []
+    without = triage(text)
+    assert calls == [1]
+    assert with_vector.to_dict() == without.to_dict()
+    other_model = Encoded("another-model@128", encoded.vector)
+    triage(text, vector=other_model)  # vectors of another model are not compared
+    assert calls == [1, 1]
+
+
+def test_neighbours_vote_by_closeness() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    near = Neighbours(
+        "m", np.repeat(vectors, 10, axis=0), np.repeat(np.array([2, 1, 0], np.int8), 10)
+    )
+    emergency, urgent = near.chances(np.array([1.0, 0.0, 0.0], np.float32))
+    assert emergency == pytest.approx(1.0) and urgent == pytest.approx(1.0)
+    emergency, urgent = near.chances(np.array([0.0, 0.0, 1.0], np.float32))
+    assert emergency == pytest.approx(0.0, abs=1e-6)

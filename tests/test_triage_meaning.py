@@ -40,5 +40,6 @@ def test_a_paraphrase_is_found_and_context_still_counts() -> None:
     said = "his tummy pulls in right under his ribs every time he breathes"
     result = triage(said, meaning="default", model=None)
     assert any(f.rule == "infant.breathing" for f in result.flags)
-    asked = triage("what does it mean when the chest pulls in under the ribs?", meaning="default", model=None)
+    question = "what does it mean when the chest pulls in under the ribs?"
+    asked = triage(question, meaning="default", model=None)
     assert all(f.rule != "infant.breathing" for f in asked.flags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,14 @@ from healthqa.encoder.onnx import OnnxEncoder, export, supports
 
 Vectors = NDArray[np.float32]
 BATCH = 64
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text's vector and the model that made it: vectors of two models do not compare."""
+
+    model: str  # Embedder.name, e.g. "all-MiniLM-L6-v2@128"
+    vector: Vectors
 
 
 class ModelError(Exception):
@@ -90,3 +99,25 @@ def _onnx_encoder(model: Any, path: Path, max_tokens: int, cache_dir: Path) -> O
     if not target.exists():
         export(model, target)
     return OnnxEncoder(target, model.tokenizer, max_tokens)
+
+
+_shared: dict[tuple[str, str, int], Embedder] = {}
+
+
+def shared_embedder(
+    model_path: Path | None = None, cache_dir: Path | None = None, max_tokens: int = 128
+) -> Embedder:
+    """One Embedder per model, cache folder and truncation in a process: the answer engine and
+    triage share it, so the model is loaded once."""
+    key = (str(model_path or ""), str(cache_dir or ""), max_tokens)
+    if key not in _shared:
+        _shared[key] = Embedder(model_path, max_tokens, cache_dir=cache_dir)
+    return _shared[key]
+
+
+def site_embedder() -> Embedder:
+    """The shared Embedder of the configured model and cache folder."""
+    from healthqa.config import load_settings
+
+    settings = load_settings()
+    return shared_embedder(settings.model_path, settings.cache_dir)

@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from healthqa.encoder import Encoded, Vectors
 from healthqa.search import rank
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
@@ -70,9 +71,13 @@ class AskResult:
     understanding: Understanding
     matches: list[Match] = field(default_factory=list)
     triage: dict[str, Any] | None = None
+    # The message's sentence vector, for triage to reuse (never serialised).
+    vector: Encoded | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("vector")
+        return data
 
 
 def clean(text: str) -> tuple[str, bool]:
@@ -103,11 +108,12 @@ def ask(
     expansions = {e.term: list(e.expansions) for e in expand(query)}
     understanding = Understanding(_unique(f.focus for f in foci), qtypes[:3], expansions)
     words = _query_words(query, foci, expansions)
-    candidates = _candidates(index, query, words, k, topic)
+    candidates, vector = _candidates(index, query, words, k, topic)
     wanted = {name for f in foci for name in (f.focus, *index.focus.foci(query[f.start : f.end]))}
     scored = rank.score(candidates, index.docs, wanted, dict(qtypes))
     matches = [_match(index.docs[c.id], c, words) for c in _distinct(scored, index.docs)[:k]]
-    return AskResult(query, trimmed, understanding, matches)
+    encoded = Encoded(index.embedder.name, vector)
+    return AskResult(query, trimmed, understanding, matches, vector=encoded)
 
 
 def _query_words(query: str, foci: list[FocusMatch], expansions: dict[str, list[str]]) -> list[str]:
@@ -118,7 +124,8 @@ def _query_words(query: str, foci: list[FocusMatch], expansions: dict[str, list[
 
 def _candidates(
     index: SearchIndex, query: str, words: list[str], k: int, topic: str | None
-) -> list[rank.Candidate]:
+) -> tuple[list[rank.Candidate], Vectors]:
+    """The candidates to rank, and the sentence vector of the whole message."""
     fetch = max(50, 10 * k) * (4 if topic else 1)
     lexical = index.lexical.search(words, fetch)
     vectors = index.embedder.embed(_texts_to_embed(query), batch_size=1)
@@ -130,7 +137,8 @@ def _candidates(
         ids = [i for i in ids if index.docs[i].topic == topic]
     similarity = index.semantic.similarity(vectors, ids)
     bm25 = dict(lexical)
-    return [rank.Candidate(i, similarity.get(i, 0.0), bm25.get(i, 0.0)) for i in ids]
+    candidates = [rank.Candidate(i, similarity.get(i, 0.0), bm25.get(i, 0.0)) for i in ids]
+    return candidates, vectors[0]
 
 
 def _texts_to_embed(query: str) -> list[str]:

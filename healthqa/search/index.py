@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from healthqa.config import Settings, data_dir
-from healthqa.encoder import Embedder
+from healthqa.encoder import Embedder, shared_embedder
 from healthqa.progress import progress
 from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
 from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
@@ -60,7 +60,7 @@ class SearchIndex:
     def open(cls, engine: Engine, settings: Settings, *, rebuild: bool = False) -> SearchIndex:
         """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
         path = index_dir(settings)
-        embedder = Embedder(settings.model_path, cache_dir=settings.cache_dir)
+        embedder = shared_embedder(settings.model_path, settings.cache_dir)
         mark = watermark(engine)  # before loading: later changes are caught by refresh()
         docs = load_docs(engine)
         fresh = not rebuild and _read_state(path) == _state(mark, embedder)

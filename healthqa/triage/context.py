@@ -31,6 +31,7 @@ class Context:
         self._cues: dict[tuple[str, int, int], list[Span]] = {}
         self._bounds: dict[str, tuple[list[int], list[int]]] = {}
         self.affirmed: dict[str, str | None] = {}
+        self.set_aside: set[str] = set()  # rule findings the context did not count, and why
 
     def cues_in(self, kind: str, scope: Span) -> list[Span]:
         """The cues of `kind` inside `scope`, in order (negations inside pseudo-cues dropped)."""

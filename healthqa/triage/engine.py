@@ -8,12 +8,13 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from healthqa.encoder import Encoded, ModelError, site_embedder
 from healthqa.triage.advice import advise, unchecked
 from healthqa.triage.context import Context
 from healthqa.triage.facts import Facts, facts
 from healthqa.triage.language import readable
 from healthqa.triage.learned import Model, default_model, learned_flag
-from healthqa.triage.meaning import Meaning, default_meaning
+from healthqa.triage.meaning import Meaning, Vectors, default_meaning
 from healthqa.triage.modifiers import raise_flags
 from healthqa.triage.result import Level, RedFlag, Triage
 from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules
@@ -47,9 +48,12 @@ def _find(rule: Rule, ctx: Context, spans: list[Span]) -> re.Match[str] | None:
             if rule.unless is not None:
                 clause = ctx.clause(start, end)
                 if rule.unless.search(ctx.text, clause[0], clause[1]):
+                    ctx.set_aside.add(f"{rule.family}={rule.level.value}:unless")
                     continue
-            if ctx.suppressed(start, end) is None:
+            reason = ctx.suppressed(start, end)
+            if reason is None:
                 return match
+            ctx.set_aside.add(f"{rule.family}={rule.level.value}:{reason}")
     return None
 
 
@@ -105,7 +109,9 @@ class Findings:
     text: str
     flags: list[RedFlag]
     facts: Facts
-    signals: set[str]  # the meaning detector's similarities, for the learned model
+    # For the learned model: findings the context set aside ("cardiac=emergency:past") and the
+    # meaning detector's similarities.
+    signals: set[str]
 
 
 def detect(text: str, rules: RuleSet | None = None, meaning: MeaningChoice = None) -> Findings:
@@ -116,11 +122,11 @@ def detect(text: str, rules: RuleSet | None = None, meaning: MeaningChoice = Non
     candidates = ruleset.candidates(ctx.text)
     flags = [flag for rule, spans in candidates if (flag := _flag(rule, ctx, spans)) is not None]
     detector = default_meaning() if meaning == "default" else meaning
-    signals: set[str] = set()
+    signals = {f"aside:{why}" for why in ctx.set_aside}
     if detector is not None:
         reading = detector.read(ctx)
         flags.extend(reading.flags)
-        signals = reading.signals()
+        signals |= reading.signals()
     found = facts(ctx)
     flags.extend(raise_flags(found, flags))
     return Findings(ctx.text, flags, found, signals)
@@ -131,17 +137,35 @@ def find_flags(
     rules: RuleSet | None = None,
     meaning: MeaningChoice = None,
     model: ModelChoice = None,
+    vector: Encoded | None = None,
 ) -> tuple[RedFlag, ...]:
     """The red flags in `text`, most serious first (the learned model's too, unless None)."""
     findings = detect(text, rules, meaning)
     learner = default_model() if model == "default" else model
     flags = findings.flags
     if learner is not None:
-        extra = learned_flag(learner, findings, flags)
+        near = learner.neighbours
+        usable = vector.vector if vector and near and vector.model == near.encoder else None
+        if usable is None and near is not None:
+            usable = message_vector(text, near.encoder)
+        extra = learned_flag(learner, findings, flags, usable)
         if extra is not None:
             crisis = (rules or default_rules()).cues.crisis.search(findings.text) is not None
             flags = [*flags, replace(extra, crisis=crisis)]
     return _strongest_per_family(flags)
+
+
+def message_vector(text: str, encoder: str) -> Vectors | None:
+    """The message's sentence vector from the site's model, if that is the model `encoder`
+    names (another model's vectors would not compare); None when no model can be loaded."""
+    try:
+        embedder = site_embedder()
+    except (ImportError, OSError, ModelError):
+        return None
+    if embedder.name != encoder:
+        return None
+    vector: Vectors = embedder.embed([text], batch_size=1)[0]
+    return vector
 
 
 def triage(
@@ -151,13 +175,15 @@ def triage(
     rules: RuleSet | None = None,
     meaning: MeaningChoice = None,
     model: ModelChoice = "default",
+    vector: Encoded | None = None,
 ) -> Triage:
     """Triage one message: its level, the red flags found, and the advice to show first.
 
     `country` (ISO code such as "GB") picks the phone numbers; without it the HEALTHQA_COUNTRY
-    environment variable is used, else the international default (112). `meaning="default"`
-    adds the meaning detector (measured, not better: docs/triage.md); `model=None` leaves out
-    the learned model.
+    environment variable is used, else the international default (112). `vector` is the
+    message's sentence vector when the caller has one (`ask` does): without it the learned
+    model embeds the message once. `meaning="default"` adds the meaning detector (measured,
+    not better: docs/triage.md); `model=None` leaves out the learned model.
     """
     if not text.strip():
         raise MessageError("the message is empty")
@@ -165,7 +191,7 @@ def triage(
         raise MessageError(
             f"the message has {len(text):,} characters; triage reads at most {MAX_CHARS:,}"
         )
-    flags = find_flags(text, rules, meaning, model)
+    flags = find_flags(text, rules, meaning, model, vector)
     level = flags[0].level if flags else Level.ROUTINE
     if not flags and not readable(text):
         return Triage(level, flags, unchecked(country), checked=False)

@@ -5,6 +5,8 @@ Three labelled sets (their origins are in `data/README.md`):
 - the **blind set** (`data/blind_dev.jsonl`, `data/blind_test.jsonl`): messages written by
   authors who never saw the rules, briefed with guideline sections and a style brief only; the
   test half is frozen (`data/SHA256SUMS`) and is read only to report, never to tune;
+- a **second blind test** (`data/blind_test2.jsonl`), written by six new authors from the same
+  brief after the first test had been scored once, frozen the same way;
 - **LiveQA** (`data/liveqa_labels.tsv`): the 446 TREC 2017 LiveQA medical training questions,
   labelled by a reader who never saw the rules; the messages stay in `../shared/data`;
 - the **team set** (`data/team_messages.tsv`): the 380 messages written with the first rules,
@@ -26,7 +28,11 @@ from typing import Any
 from healthqa.triage.result import Level, RedFlag, Triage
 
 DATA = Path(__file__).with_name("data")
-BLIND_SPLITS = {"dev": DATA / "blind_dev.jsonl", "test": DATA / "blind_test.jsonl"}
+BLIND_SPLITS = {
+    "dev": DATA / "blind_dev.jsonl",
+    "test": DATA / "blind_test.jsonl",
+    "test2": DATA / "blind_test2.jsonl",
+}
 LIVEQA_LABELS = DATA / "liveqa_labels.tsv"
 TEAM_SET = DATA / "team_messages.tsv"
 LEVELS = (Level.EMERGENCY, Level.URGENT, Level.ROUTINE)
@@ -301,7 +307,7 @@ def standard_reports(liveqa_dir: Path | None, triager: Triager | None = None) ->
     from healthqa.triage.engine import triage
 
     run = triager or (lambda text: triage(text))
-    sets = {"dev": load_blind("dev"), "test": load_blind("test")}
+    sets = {name: load_blind(name) for name in BLIND_SPLITS}
     if liveqa_dir is not None:
         sets["liveqa"] = load_liveqa(liveqa_dir)
     sets["team"] = load_team()

@@ -70,6 +70,29 @@ def scale(count: int) -> float:
     return 1 / np.sqrt(count) if count else 0.0
 
 
+NEIGHBOURS = 20  # labelled messages a message is compared with
+NEIGHBOUR_SHARE = 0.3  # the neighbours' part of a chance; the words' part is the rest
+NEIGHBOUR_POWER = 3  # a neighbour's say grows with the cube of its cosine
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The training messages' sentence vectors and levels: a message's nearest neighbours by
+    meaning vote on how urgent it is, weighted by how close they are."""
+
+    encoder: str  # the sentence model that made the vectors ("all-MiniLM-L6-v2@128")
+    vectors: NDArray[np.float32]  # (messages, dim), unit length
+    levels: NDArray[np.int8]  # 0 routine, 1 urgent, 2 emergency
+
+    def chances(self, vector: NDArray[np.float32]) -> tuple[float, float]:
+        sims = self.vectors @ vector.astype(np.float32)
+        nearest = np.argpartition(-sims, NEIGHBOURS)[:NEIGHBOURS]
+        weights = np.clip(sims[nearest], 0, None) ** NEIGHBOUR_POWER
+        total = float(weights.sum()) or 1.0
+        levels = self.levels[nearest]
+        return float(weights[levels == 2].sum() / total), float(weights[levels >= 1].sum() / total)
+
+
 @dataclass(frozen=True)
 class Model:
     """Weights per feature name, for the two questions: emergency? urgent or higher?"""
@@ -80,6 +103,7 @@ class Model:
     # The chance needed to flag: an emergency where the other detectors found nothing, an
     # emergency where they found an urgent problem, urgent where they found nothing.
     thresholds: tuple[float, float, float]
+    neighbours: Neighbours | None = None
 
     def decide(self, chances: tuple[float, float], found: Level) -> Level | None:
         """The level the model raises a message to, given what the other detectors found."""
@@ -91,11 +115,19 @@ class Model:
             return Level.URGENT
         return None
 
-    def probabilities(self, features: set[str]) -> tuple[float, float]:
+    def probabilities(
+        self, features: set[str], vector: NDArray[np.float32] | None = None
+    ) -> tuple[float, float]:
+        """Chances of an emergency and of urgent-or-higher: from the words, mixed with the
+        nearest training messages' levels when the message's sentence `vector` is given."""
         rows = [self.index[f] for f in features if f in self.index]
         logits = self.weights[rows].sum(axis=0) * scale(len(rows)) + self.bias
         emergency, urgent = (1 / (1 + np.exp(-logits))).tolist()
-        return float(emergency), float(urgent)
+        if self.neighbours is None or vector is None:
+            return float(emergency), float(urgent)
+        near = self.neighbours.chances(vector)
+        mix = NEIGHBOUR_SHARE
+        return (1 - mix) * emergency + mix * near[0], (1 - mix) * urgent + mix * near[1]
 
     def reasons(self, features: set[str], column: int, limit: int = 4) -> list[str]:
         """The words that pushed the message up the most (signals left out: the flags say them)."""
@@ -109,12 +141,16 @@ class Model:
 
     def save(self, path: Path) -> None:
         names = np.array(sorted(self.index, key=self.index.__getitem__))
+        near = self.neighbours
         np.savez_compressed(
             path,
             names=names,
             weights=self.weights.astype(np.float32),
             bias=self.bias,
             thresholds=np.array(self.thresholds),
+            encoder=np.array(near.encoder if near else ""),
+            vectors=near.vectors.astype(np.float16) if near else np.zeros((0, 0), np.float16),
+            levels=near.levels if near else np.zeros(0, np.int8),
         )
 
 
@@ -123,11 +159,17 @@ def load_model(path: str | Path | None = None) -> Model:
     with np.load(source, allow_pickle=False) as data:
         names = [str(n) for n in data["names"]]
         thresholds = data["thresholds"].tolist()
+        encoder = str(data["encoder"]) if "encoder" in data else ""
+        near = None
+        if encoder:
+            vectors = data["vectors"].astype(np.float32)
+            near = Neighbours(encoder, vectors, data["levels"].astype(np.int8))
         return Model(
             {name: i for i, name in enumerate(names)},
             data["weights"].astype(np.float64),
             data["bias"].astype(np.float64),
             (float(thresholds[0]), float(thresholds[1]), float(thresholds[2])),
+            near,
         )
 
 
@@ -144,10 +186,16 @@ def features(
     return grams(text) | signals(flags, facts) | extra
 
 
-def learned_flag(model: Model, findings: Findings, flags: Sequence[RedFlag]) -> RedFlag | None:
-    """A red flag when the model finds the message an emergency, or urgent or worse."""
+def learned_flag(
+    model: Model,
+    findings: Findings,
+    flags: Sequence[RedFlag],
+    vector: NDArray[np.float32] | None = None,
+) -> RedFlag | None:
+    """A red flag when the model finds the message an emergency, or urgent or worse; `vector`
+    is the message's sentence vector, for the nearest training messages."""
     features_ = features(findings.text, flags, findings.facts.names, findings.signals)
-    chances = model.probabilities(features_)
+    chances = model.probabilities(features_, vector)
     found = max((f.level for f in flags), key=lambda level: level.rank, default=Level.ROUTINE)
     level = model.decide(chances, found)
     if level is None:

@@ -259,8 +259,6 @@ def _finding(text: str, lo: int, hi: int, said: str) -> Span:
 @cache
 def default_meaning() -> Meaning:
     """The packaged bank with the site's sentence model, loaded once per process."""
-    from healthqa.config import load_settings
-    from healthqa.encoder import Embedder
+    from healthqa.encoder import site_embedder
 
-    settings = load_settings()
-    return Meaning(Embedder(settings.model_path, cache_dir=settings.cache_dir))
+    return Meaning(site_embedder())

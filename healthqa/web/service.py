@@ -364,7 +364,7 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         understanding=result.understanding,
         matches=matches,
         close=bool(matches) and matches[0].score >= CLOSE_SCORE,
-        triage=triage(result.query, site.settings.country).to_dict(),
+        triage=triage(result.query, site.settings.country, vector=result.vector).to_dict(),
     )
 
 
