@@ -9,12 +9,13 @@ and dev; thresholds from out-of-fold chances):
 1. rules alone (the first version);
 2. rules + context modifiers (facts such as a baby's age raise the level);
 3. rules + context + the meaning detector (clause embeddings against `red_flags.toml`);
-4. rules + context + the learned model (what the site runs);
+4. rules + context + the learned model: words and the nearest labelled messages (the site);
 5. rules + context + meaning + a learned model that also reads the meaning similarities.
 
 Prints the issue's four figures per alternative and set, and the time per message. The tests
-are only scored, never tuned on (dev trains the learned ones: its figures are in-sample). Needs scikit-learn; (3) and (5) embed every clause of every
-message with MiniLM (a few minutes on 2 cores); `--no-meaning` skips them.
+are only scored, never tuned on (dev trains the learned ones: its figures are in-sample).
+Needs scikit-learn; (3) and (5) embed every clause of every message with MiniLM (a few
+minutes on 2 cores); `--no-meaning` skips them.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from healthqa.triage.engine import Findings, detect
+from healthqa.triage import triage
+from healthqa.triage.engine import Findings, MeaningChoice, detect
 from healthqa.triage.evaluate import LabelledMessage, Scores, load_blind
-from healthqa.triage.learned import Model, features
+from healthqa.triage.learned import Model
 from healthqa.triage.result import Level
 from healthqa.triage.train import build
 
 LEVELS = (Level.ROUTINE, Level.URGENT, Level.EMERGENCY)
-Decide = Callable[[Findings], int]
 
 
 def found(findings: Findings, families: Callable[[str], bool] = lambda f: True) -> int:
@@ -42,15 +43,9 @@ def rules_alone(findings: Findings) -> int:
     return found(findings, lambda family: family != "context")
 
 
-def learned(model: Model, with_meaning: bool) -> Decide:
-    def decide(findings: Findings) -> int:
-        base = found(findings)
-        extra = findings.signals if with_meaning else set()
-        row = features(findings.text, findings.flags, findings.facts.names, extra)
-        raised = model.decide(model.probabilities(row), LEVELS[base])
-        return max(base, raised.rank if raised else 0)
-
-    return decide
+def learned(model: Model, meaning: MeaningChoice) -> Callable[[LabelledMessage], int]:
+    """The whole triage with `model`, as the site runs it (embedding the message once)."""
+    return lambda message: triage(message.text, meaning=meaning, model=model).level.rank
 
 
 def scores(levels: Sequence[int], messages: Sequence[LabelledMessage]) -> Scores:
@@ -63,30 +58,31 @@ def scores(levels: Sequence[int], messages: Sequence[LabelledMessage]) -> Scores
 def run(meaning: bool) -> None:
     halves = {name: load_blind(name) for name in ("dev", "test", "test2")}
     plain = {name: [detect(m.text) for m in ms] for name, ms in halves.items()}
-    alternatives: dict[str, tuple[Decide, dict[str, list[Findings]]]] = {
-        "rules alone": (rules_alone, plain),
-        "rules + context": (found, plain),
-        "rules + context + learned (site)": (learned(build().model, False), plain),
+    levels: dict[str, dict[str, list[int]]] = {
+        "rules alone": {n: [rules_alone(f) for f in fs] for n, fs in plain.items()},
+        "rules + context": {n: [found(f) for f in fs] for n, fs in plain.items()},
+    }
+    site = learned(build().model, None)
+    levels["rules + context + learned (site)"] = {
+        n: [site(m) for m in ms] for n, ms in halves.items()
     }
     if meaning:
-        read = {
-            name: [detect(m.text, meaning="default") for m in ms] for name, ms in halves.items()
+        read = {n: [detect(m.text, meaning="default") for m in ms] for n, ms in halves.items()}
+        levels["rules + context + meaning"] = {n: [found(f) for f in fs] for n, fs in read.items()}
+        both = learned(build(meaning="default").model, "default")
+        levels["... + learned reading meaning"] = {
+            n: [both(m) for m in ms] for n, ms in halves.items()
         }
-        alternatives["rules + context + meaning"] = (found, read)
-        with_meaning = build(meaning="default").model
-        alternatives["... + learned reading meaning"] = (learned(with_meaning, True), read)
-    print(f"{'alternative':<36} {'half':<5} E recall | U>=U | R->E | R>=U")
-    for name, (decide, findings) in alternatives.items():
-        for half in halves:
-            figures = scores([decide(f) for f in findings[half]], halves[half]).figures()
+    print(f"{'alternative':<36} {'set':<5} E recall | U>=U | R->E | R>=U")
+    for name, by_set in levels.items():
+        for half, messages in halves.items():
+            figures = scores(by_set[half], messages).figures()
             values = " | ".join(f"{v:.3f}" for v in figures.values())
             print(f"{name:<36} {half:<5} {values}")
     timing(halves["dev"], meaning)
 
 
 def timing(messages: Sequence[LabelledMessage], meaning: bool) -> None:
-    from healthqa.triage import triage
-
     runs: dict[str, Callable[[str], object]] = {
         "rules + context": lambda t: triage(t, model=None),
         "rules + context + learned (site)": triage,

@@ -601,3 +601,13 @@ def test_cli_eval_triage_hides_test_misses() -> None:
         "routine flagged emergency",
         "routine flagged urgent or higher",
     }
+
+
+def test_check_fails_below_the_floors() -> None:
+    """`healthqa eval triage --check` (CI) fails when a figure falls below this version's."""
+    from healthqa.triage.evaluate import LabelledMessage, below_floors
+
+    missed = LabelledMessage("x1", E, "child", "my knee hurts a bit")
+    report = evaluate("test2", [missed], triage)
+    assert any("test2: emergency recall 0.000" in f for f in below_floors({"test2": report}))
+    assert below_floors({}) == []

@@ -299,7 +299,30 @@ DEFAULT_LIVEQA = Path(__file__).resolve().parents[3] / "shared" / "data" / "live
 
 # What this version reached, less a small margin: `healthqa eval triage --check` (run in CI)
 # fails when a change makes triage worse than this. The issue's targets are TARGETS.
-FLOORS: dict[str, dict[str, float]] = {}
+# Set from the run of 2026-12-01 (docs/triage.md): recalls a little below, false alarms a little
+# above what this version scored.
+FLOORS: dict[str, dict[str, float]] = {
+    "dev": {
+        "emergency recall": 0.98,
+        "urgent flagged urgent or higher": 0.95,
+        "routine flagged emergency": 0.06,
+        "routine flagged urgent or higher": 0.09,
+    },
+    "test": {
+        "emergency recall": 0.96,
+        "urgent flagged urgent or higher": 0.93,
+        "routine flagged emergency": 0.15,
+        "routine flagged urgent or higher": 0.23,
+    },
+    "test2": {
+        "emergency recall": 0.98,
+        "urgent flagged urgent or higher": 0.94,
+        "routine flagged emergency": 0.15,
+        "routine flagged urgent or higher": 0.23,
+    },
+    "liveqa": {"emergency recall": 0.85, "routine flagged emergency": 0.09},
+    "team": {"emergency recall": 0.98, "routine flagged emergency": 0.05},
+}
 
 
 def standard_reports(liveqa_dir: Path | None, triager: Triager | None = None) -> dict[str, Report]:
