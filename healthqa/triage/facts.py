@@ -67,7 +67,8 @@ _AGE_IS = re.compile(
     r"\b(?! pregnant| ago)"
 )
 _AGE_PAREN = re.compile(rf"\(\s*{_COUNT} ?(days?|weeks?|wks?|months?|mths?|m|w|d)\s*\)")
-_BORN = re.compile(rf"(?:born|birth|delivered|arrived) {_COUNT} ?(days?|weeks?|wks?) ago")
+# "born 7 weeks ago" gives the baby's age; "gave birth 3 days ago" is about the mother.
+_BORN = re.compile(rf"(?<!gave )(?:born|arrived) {_COUNT} ?(days?|weeks?|wks?) ago")
 _NEWBORN = re.compile(
     r"\b(?:newborn|new born|neonate|just born|born (?:yesterday|today|last night))\b"
 )
