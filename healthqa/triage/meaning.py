@@ -14,7 +14,6 @@ paraphrases the rules never saw ("his tummy sucks in under his ribs" for chest i
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +25,7 @@ from numpy.typing import NDArray
 
 from healthqa.triage.context import Context
 from healthqa.triage.result import Level, RedFlag
-from healthqa.triage.rules import TriageRulesError
+from healthqa.triage.rules import TriageRulesError, entry_where, read_toml
 
 BANK_PATH = Path(__file__).with_name("red_flags.toml")
 Vectors = NDArray[np.float32]
@@ -69,12 +68,7 @@ class Bank:
 def load_bank(path: str | Path | None = None) -> Bank:
     """Read and check a bank file; every problem names the file and the flag."""
     source = Path(path) if path is not None else BANK_PATH
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise TriageRulesError(f"{source}: cannot read: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise TriageRulesError(f"{source}: not valid TOML: {error}") from error
+    data = read_toml(source)
     flags = tuple(
         _bank_flag(raw, number, source) for number, raw in enumerate(data.get("flag", []), 1)
     )
@@ -93,13 +87,7 @@ def load_bank(path: str | Path | None = None) -> Bank:
 
 
 def _bank_flag(raw: Any, number: int, source: Path) -> BankFlag:
-    where = f"{source}: flag #{number}"
-    if not isinstance(raw, dict):
-        raise TriageRulesError(f"{where}: must be a table")
-    for key in ("id", "name", "source"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise TriageRulesError(f"{where}: field {key!r} must be a non-empty string")
-    where = f"{source}: flag {raw['id']!r}"
+    where = entry_where(raw, "flag", number, source)
     if raw.get("level") not in ("emergency", "urgent"):
         raise TriageRulesError(f"{where}: level must be 'emergency' or 'urgent'")
     say = raw.get("say")

@@ -7,7 +7,6 @@ level ("unwell during chemotherapy" turns an urgent infection into an emergency)
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +15,7 @@ from typing import Any
 
 from healthqa.triage.facts import CONTEXTS_PATH, Facts
 from healthqa.triage.result import Level, RedFlag
-from healthqa.triage.rules import TriageRulesError
+from healthqa.triage.rules import TriageRulesError, entry_where, read_toml
 
 FACT_NAMES = frozenset(
     "infant_under_3_months infant_3_to_6_months infant older_adult fever temperature_39 pregnant "
@@ -49,24 +48,12 @@ class Modifier:
 def load_modifiers(path: str | Path | None = None) -> tuple[Modifier, ...]:
     """Read and check a modifiers file; every problem names the file and the entry."""
     source = Path(path) if path is not None else CONTEXTS_PATH
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise TriageRulesError(f"{source}: cannot read: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise TriageRulesError(f"{source}: not valid TOML: {error}") from error
-    raw = data.get("raise", [])
+    raw = read_toml(source).get("raise", [])
     return tuple(_modifier(entry, number, source) for number, entry in enumerate(raw, 1))
 
 
 def _modifier(raw: Any, number: int, source: Path) -> Modifier:
-    where = f"{source}: raise #{number}"
-    if not isinstance(raw, dict):
-        raise TriageRulesError(f"{where}: must be a table")
-    for key in ("id", "name", "source"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise TriageRulesError(f"{where}: field {key!r} must be a non-empty string")
-    where = f"{source}: raise {raw['id']!r}"
+    where = entry_where(raw, "raise", number, source)
     when = raw.get("when")
     if not isinstance(when, list) or not when or not set(when) <= FACT_NAMES:
         raise TriageRulesError(f"{where}: field 'when' must list facts from {sorted(FACT_NAMES)}")

@@ -178,6 +178,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise TriageRulesError(f"{path}: not valid TOML: {error}") from error
 
 
+def entry_where(raw: Any, kind: str, number: int, source: Path) -> str:
+    """Check that a [[kind]] entry is a table with a non-empty id, name and source; return the
+    place to name in later errors ("contexts.toml: raise 'context.x'")."""
+    where = f"{source}: {kind} #{number}"
+    if not isinstance(raw, dict):
+        raise TriageRulesError(f"{where}: must be a table")
+    for key in ("id", "name", "source"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise TriageRulesError(f"{where}: field {key!r} must be a non-empty string")
+    return f"{source}: {kind} {raw['id']!r}"
+
+
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """Load and compile a rules file (default: the packaged `triage_rules.toml`)."""
     source = Path(path) if path is not None else RULES_PATH
