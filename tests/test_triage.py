@@ -93,8 +93,18 @@ FAMILY_EXAMPLES = {
         ("I don't want to live anymore", E, "mental.suicidal"),
         ("I've been self harming again", U, "mental.self_harm"),
         ("he hears voices telling him to hurt himself", E, "mental.psychosis_harm"),
+        ("I've saved up my tablets and written the letters", E, "mental.suicide_plan"),
     ],
-    "poisoning": [("my child drank some bleach", E, "poisoning.overdose")],
+    "poisoning": [
+        ("my child drank some bleach", E, "poisoning.overdose"),
+        ("my toddler chewed a dishwasher tablet, he seems fine", E, "poisoning.swallowed"),
+        ("dad took his methotrexate every day instead of once a week", E, "poisoning.too_much"),
+        (
+            "we all have headaches and the carbon monoxide alarm went off",
+            E,
+            "poisoning.carbon_monoxide",
+        ),
+    ],
     "abdomen": [
         ("excruciating stomach pain, can't stand up", E, "abdomen.severe_pain"),
         ("pain in my lower right abdomen getting worse", U, "abdomen.right_lower_pain"),
@@ -125,7 +135,10 @@ FAMILY_EXAMPLES = {
         ("fever of 104 and confused", E, "infection.sepsis"),
         ("temperature of 40 and shivering uncontrollably", U, "infection.high_fever"),
     ],
-    "diabetes": [("my sugar is 35 and she's confused", E, "diabetes.hypo")],
+    "diabetes": [
+        ("my sugar is 35 and she's confused", E, "diabetes.hypo"),
+        ("type 1, blood sugar 28.5 and I keep throwing up", E, "diabetes.ketoacidosis"),
+    ],
     "injury": [
         ("hit my head and now I keep vomiting", E, "injury.head"),
         ("I think I broke my wrist", U, "injury.fracture"),
