@@ -79,7 +79,7 @@ _ADULT_AGE = re.compile(
 # Temperatures: a number in the range of a body temperature, with a unit or a fever word near.
 _TEMPERATURE = re.compile(
     r"(?<![\d.])(3[4-9](?:\.\d{1,2})?|4[0-2](?:\.\d{1,2})?|9[5-9](?:\.\d{1,2})?|10[0-7](?:\.\d{1,2})?)"
-    r" ?(?:°|º|degrees?|deg)? ?(c|f|celsius|fahrenheit|centigrade)?(?![\d.])"
+    r" ?(?:°|º|degrees?|deg)? ?(c|f|celsius|fahrenheit|centigrade)?(?!\d|\.\d)"
 )
 _TEMPERATURE_CUE = re.compile(r"temp|fever|thermometer|°|degrees|hot|feverish|reading|burning up")
 _FEVER_WORDS = re.compile(
