@@ -105,6 +105,6 @@ def test_bad_modifiers_file_names_file_and_entry(tmp_path: Path) -> None:
 
 
 def test_a_temperature_at_the_end_of_a_sentence_counts() -> None:
-    """"the thermometer says 38.4." (a full stop after the number) is a fever."""
+    """A temperature followed by a full stop ("the thermometer says 38.4.") is a fever."""
     assert "fever" in found_facts("Tonight she feels warm and the thermometer says 38.4. No rash.")
     assert "fever" in found_facts("her temp is 101.2F.")
