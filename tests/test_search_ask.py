@@ -185,3 +185,19 @@ def test_search_runs_on_both_databases(engine: Engine, tmp_path: Path) -> None:
     import_jsonl(engine, tmp_path / "h.jsonl")
     index.refresh(force=True)
     assert ask(index, "baby hiccups in the womb", k=3).matches[0].id == "site-3"
+
+
+def test_two_processes_building_the_index_at_once_both_succeed(tmp_path: Path) -> None:
+    """Several workers starting on a knowledge base whose index was never built: one builds
+    under a lock, the others reuse it; the embedding cache takes the same rows twice."""
+    import os
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    env = {**os.environ, "HEALTHQA_HOME": str(tmp_path / "home")}
+    cli = [str(Path(sys.executable).with_name("healthqa")), "--db", db]
+    subprocess.run([*cli, "import", "demo"], env=env, check=True, capture_output=True)
+    runs = [subprocess.Popen([*cli, "index"], env=env, stderr=subprocess.PIPE) for _ in range(2)]
+    errors = [run.communicate()[1].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors

@@ -8,11 +8,13 @@ rebuild, so a question is searchable as soon as it is stored. `build` starts fro
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -61,15 +63,18 @@ class SearchIndex:
         """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
         path = index_dir(settings)
         embedder = shared_embedder(settings.model_path, settings.cache_dir)
-        mark = watermark(engine)  # before loading: later changes are caught by refresh()
-        docs = load_docs(engine)
-        fresh = not rebuild and _read_state(path) == _state(mark, embedder)
-        # stale, or never built: rebuilding the lexical part takes seconds
-        lexical = (
-            LexicalIndex(path / "lexical") if fresh else LexicalIndex.create(path / "lexical", docs)
-        )
-        index = cls(engine, path, embedder, lexical)
-        index._load(docs, mark)
+        with _builder_lock(path):  # several workers starting at once: one builds, the rest reuse
+            mark = watermark(engine)  # before loading: later changes are caught by refresh()
+            docs = load_docs(engine)
+            fresh = not rebuild and _read_state(path) == _state(mark, embedder)
+            # stale, or never built: rebuilding the lexical part takes seconds
+            lexical = (
+                LexicalIndex(path / "lexical")
+                if fresh
+                else LexicalIndex.create(path / "lexical", docs)
+            )
+            index = cls(engine, path, embedder, lexical)
+            index._load(docs, mark)
         return index
 
     def _load(self, docs: list[SearchDoc], mark: Watermark) -> None:
@@ -119,6 +124,18 @@ class SearchIndex:
 
     def _write_state(self, mark: Watermark) -> None:
         (self.path / STATE).write_text(json.dumps(_state(mark, self.embedder)))
+
+
+@contextmanager
+def _builder_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on the index folder, shared by every process on this machine."""
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _state(mark: Watermark, embedder: Embedder) -> dict[str, object]:

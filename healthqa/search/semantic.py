@@ -10,10 +10,12 @@ approximate index is needed at this size.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from healthqa.encoder import Embedder, Vectors
 from healthqa.store.models import Embedding
@@ -34,13 +36,19 @@ def embed_cached(
         chunk = missing[start : start + 1024]
         vectors = embedder.embed([t for _, t in chunk])
         rows = [{"key": k, "vector": v.tobytes()} for (k, _), v in zip(chunk, vectors, strict=True)]
-        with engine.begin() as conn:
-            conn.execute(insert(Embedding), rows)
+        with engine.begin() as conn:  # another worker may have cached the same texts meanwhile
+            conn.execute(_insert_new(engine), rows)
         cached.update({k: v for (k, _), v in zip(chunk, vectors, strict=True)})
         advance(len(chunk))
     if not keys:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([cached[k] for k in keys])
+
+
+def _insert_new(engine: Engine) -> Any:
+    """An insert into the cache that skips keys already there (SQLite and PostgreSQL)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Embedding).on_conflict_do_nothing(index_elements=["key"])
 
 
 def _cached(engine: Engine, keys: set[str]) -> dict[str, Vectors]:
