@@ -201,3 +201,13 @@ def test_two_processes_building_the_index_at_once_both_succeed(tmp_path: Path) -
     runs = [subprocess.Popen([*cli, "index"], env=env, stderr=subprocess.PIPE) for _ in range(2)]
     errors = [run.communicate()[1].decode() for run in runs]
     assert [run.returncode for run in runs] == [0, 0], errors
+
+
+def test_cache_insert_skips_keys_already_there(engine: Engine) -> None:
+    """Two workers caching the same text: the second insert is a no-op, on both databases."""
+    from healthqa.search.semantic import _insert_new
+
+    row = {"key": "k" * 64, "vector": b"\x00" * 8}
+    for _ in range(2):
+        with engine.begin() as conn:
+            conn.execute(_insert_new(engine), [row])
