@@ -106,8 +106,10 @@ def test_a_vector_from_ask_is_reused_not_embedded_again(monkeypatch: pytest.Monk
     without = triage(text)
     assert calls == [1]
     assert with_vector.to_dict() == without.to_dict()
+    triage(text)  # the same text again: its vector is remembered
+    assert calls == [1]
     other_model = Encoded("another-model@128", encoded.vector)
-    triage(text, vector=other_model)  # vectors of another model are not compared
+    triage(text + " today", vector=other_model)  # vectors of another model are not compared
     assert calls == [1, 1]
 
 

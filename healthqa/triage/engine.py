@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from healthqa.encoder import Encoded, ModelError, site_embedder
@@ -155,9 +156,11 @@ def find_flags(
     return _strongest_per_family(flags)
 
 
+@lru_cache(maxsize=4096)
 def message_vector(text: str, encoder: str) -> Vectors | None:
     """The message's sentence vector from the site's model, if that is the model `encoder`
-    names (another model's vectors would not compare); None when no model can be loaded."""
+    names (another model's vectors would not compare); None when no model can be loaded.
+    Remembered per text: an article page triages the same question on every render."""
     try:
         embedder = site_embedder()
     except (ImportError, OSError, ModelError):
