@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from healthqa import accounts, ingest
-from healthqa import audit as audit_log
+from healthqa import ingest
+from healthqa.people import accounts
+from healthqa.people import audit as audit_log
 from healthqa.ingest.jsonl import question_dict
 from healthqa.ingest.topics import TopicsFileError
 from healthqa.kb import load_demo_if_empty, open_index, open_kb

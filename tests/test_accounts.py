@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from healthqa import accounts
+from healthqa.people import accounts
 from healthqa.cli import app
 from healthqa.store.models import User
 

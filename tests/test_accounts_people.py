@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from healthqa import accounts, limits
-from healthqa.audit import Actor, read
+from healthqa.people import accounts, limits
+from healthqa.people.audit import Actor, read
 from healthqa.config import Settings, load_settings
 from healthqa.store.models import EmailToken, SignInSession
 

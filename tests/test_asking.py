@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from healthqa import accounts, answering, asking, limits
-from healthqa.audit import Actor, read
+from healthqa.people import accounts, answering, asking, limits
+from healthqa.people.audit import Actor, read
 from healthqa.config import Settings, load_settings
 from healthqa.ingest.demo import import_demo
 from healthqa.kb import open_index
-from healthqa.moderation.queue import act_on_answer, act_on_question, moderation_queue
+from healthqa.people.moderating import act_on_answer, act_on_question, moderation_queue
 from healthqa.search.ask import ask
 from healthqa.search.index import SearchIndex
 from healthqa.store.models import Question, Submission

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from healthqa import limits
+from healthqa.people import limits
 from healthqa.store.models import RateEvent
 
 THREE_A_MINUTE = limits.Limit("test", 3, timedelta(minutes=1), "you did this a lot")

@@ -1,4 +1,4 @@
-"""healthqa.mail against a real SMTP server (tests/smtp.py) and a real outbox folder."""
+"""healthqa.people.mail against a real SMTP server (tests/smtp.py) and a real outbox folder."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from healthqa.config import Settings
-from healthqa.mail import HeaderError, Mail, MailError, send
+from healthqa.people.mail import HeaderError, Mail, MailError, send
 from tests.smtp import SmtpServer, smtp_server
 
 RESET = Mail(to="ana@example.org", subject="Reset your password", text="Follow this link.")

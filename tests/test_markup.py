@@ -1,4 +1,4 @@
-"""healthqa.markup: Markdown answers rendered safe, checked by parsing the HTML we produce."""
+"""healthqa.people.markup: Markdown answers rendered safe, checked by parsing the HTML we produce."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from healthqa.markup import MAX_MARKDOWN, TAGS, plain_text, render_markdown
+from healthqa.people.markup import MAX_MARKDOWN, TAGS, plain_text, render_markdown
 
 REL = "nofollow ugc noopener"
 

@@ -34,9 +34,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import create_engine, delete, select
 
-from healthqa import accounts, asking
+from healthqa.people import accounts, asking
 from healthqa.config import Settings
-from healthqa.moderation.queue import act_on_question
+from healthqa.people.moderating import act_on_question
 from healthqa.store.models import Base, RateEvent
 from healthqa.web.app import create_app
 from tests.test_web_app import csrf, demo_site, site_of

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 
-from healthqa import accounts
-from healthqa.audit import Actor
+from healthqa.people import accounts
+from healthqa.people.audit import Actor
 from healthqa.config import load_settings
 from healthqa.ingest.demo import import_demo
 from healthqa.store.models import Answer, Flag, Question, RateEvent, Submission

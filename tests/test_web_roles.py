@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from starlette.routing import Mount
 
-from healthqa import accounts, answering, asking
-from healthqa.accounts import Account
-from healthqa.accounts.tokens import ROLE_SCOPES
-from healthqa.audit import Actor
-from healthqa.moderation.queue import act_on_question, flag
+from healthqa.people import accounts, answering, asking
+from healthqa.people.accounts import Account
+from healthqa.people.accounts.tokens import ROLE_SCOPES
+from healthqa.people.audit import Actor
+from healthqa.people.moderating import act_on_question, flag
 from healthqa.store.models import Base
 from healthqa.store.queries import get_question
 from healthqa.web.auth import CSRF_COOKIE, PERMISSIONS, SESSION_COOKIE, form

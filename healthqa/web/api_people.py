@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from healthqa import answering, asking
-from healthqa.asking import AlreadyAnswered
-from healthqa.moderation.checks import load_spam_rules
-from healthqa.moderation.queue import (
+from healthqa.people import answering, asking
+from healthqa.people.asking import AlreadyAnswered
+from healthqa.screening import load_spam_rules
+from healthqa.people.moderating import (
     FLAG_REASONS,
     PendingAnswer,
     PendingQuestion,

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from healthqa import limits
-from healthqa.accounts import Account, is_verified, session_account, token_account
-from healthqa.audit import Actor
+from healthqa.people import limits
+from healthqa.people.accounts import Account, is_verified, session_account, token_account
+from healthqa.people.audit import Actor
 from healthqa.web.site import Site
 
 SESSION_COOKIE = "hqa_session"

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from healthqa.accounts import AccountError, UnknownUser
-from healthqa.answering import AnswerRefused, NotAllowed
-from healthqa.asking import NoSuchQuestion, QuestionRefused
-from healthqa.limits import RateLimited
-from healthqa.moderation.queue import ModerationError
+from healthqa.people.accounts import AccountError, UnknownUser
+from healthqa.people.answering import AnswerRefused, NotAllowed
+from healthqa.people.asking import NoSuchQuestion, QuestionRefused
+from healthqa.people.limits import RateLimited
+from healthqa.people.moderating import ModerationError
 from healthqa.search.ask import AskError
 from healthqa.web.auth import BadForm, Forbidden, NeedSignIn, sign_in_url
 from healthqa.web.render import render

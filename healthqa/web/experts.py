@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from healthqa import accounts, answering
-from healthqa.accounts import AccountError
-from healthqa.accounts.experts import CREDENTIALS
-from healthqa.answering import AnswerRefused
+from healthqa.people import accounts, answering
+from healthqa.people.accounts import AccountError
+from healthqa.people.accounts.experts import CREDENTIALS
+from healthqa.people.answering import AnswerRefused
 from healthqa.store.queries import QuestionNotFound, get_question
 from healthqa.web import service
 from healthqa.web.auth import Viewer, form, require, site_of

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from healthqa import accounts, audit
-from healthqa.moderation.queue import (
+from healthqa.people import accounts, audit
+from healthqa.people.moderating import (
     FLAG_REASONS,
     ModerationError,
     act_on_answer,

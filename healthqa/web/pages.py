@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from healthqa import asking
-from healthqa.asking import AlreadyAnswered, QuestionRefused
-from healthqa.limits import RateLimited
-from healthqa.moderation.checks import load_spam_rules
+from healthqa.people import asking
+from healthqa.people.asking import AlreadyAnswered, QuestionRefused
+from healthqa.people.limits import RateLimited
+from healthqa.screening import load_spam_rules
 from healthqa.search.ask import AskError
 from healthqa.web import service, text
 from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from healthqa import accounts, asking
-from healthqa.accounts import AccountError, SignInFailed
-from healthqa.limits import RateLimited
-from healthqa.moderation.queue import FLAG_REASONS, flag
+from healthqa.people import accounts, asking
+from healthqa.people.accounts import AccountError, SignInFailed
+from healthqa.people.limits import RateLimited
+from healthqa.people.moderating import FLAG_REASONS, flag
 from healthqa.store.models import Submission
 from healthqa.web import service
 from healthqa.web.auth import (

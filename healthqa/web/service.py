@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from healthqa import markup
-from healthqa.answering import endorsers, verified_authors
+from healthqa.people import markup
+from healthqa.people.answering import endorsers, verified_authors
 from healthqa.related import related as related_questions
 from healthqa.search.ask import AskResult, Match, Understanding
 from healthqa.search.ask import ask as ask_index

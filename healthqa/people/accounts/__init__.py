@@ -3,7 +3,7 @@
 Asking never needs an account (health questions are private); experts, moderators and admins
 have one."""
 
-from healthqa.accounts.experts import (
+from healthqa.people.accounts.experts import (
     Profile,
     get_profile,
     is_verified,
@@ -12,7 +12,7 @@ from healthqa.accounts.experts import (
     specialities,
     verify,
 )
-from healthqa.accounts.sessions import (
+from healthqa.people.accounts.sessions import (
     SignInFailed,
     end_all_sessions,
     end_session,
@@ -20,7 +20,7 @@ from healthqa.accounts.sessions import (
     sign_in,
     start_session,
 )
-from healthqa.accounts.tokens import (
+from healthqa.people.accounts.tokens import (
     SCOPES,
     InvalidLink,
     TokenInfo,
@@ -34,7 +34,7 @@ from healthqa.accounts.tokens import (
     revoke_api_token,
     token_account,
 )
-from healthqa.accounts.users import (
+from healthqa.people.accounts.users import (
     ROLES,
     Account,
     AccountError,

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from healthqa import limits
-from healthqa.accounts.sessions import end_all_sessions, token_hash
-from healthqa.accounts.users import (
+from healthqa.people import limits
+from healthqa.people.accounts.sessions import end_all_sessions, token_hash
+from healthqa.people.accounts.users import (
     COLUMNS,
     Account,
     AccountError,
@@ -25,7 +25,7 @@ from healthqa.accounts.users import (
     set_password,
 )
 from healthqa.config import Settings
-from healthqa.mail import Mail, send
+from healthqa.people.mail import Mail, send
 from healthqa.store.models import ApiToken, EmailToken, User
 
 LINK_LIFETIME = {"sign-up": timedelta(hours=24), "reset": timedelta(hours=1)}

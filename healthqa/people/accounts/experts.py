@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
-from healthqa.accounts.users import Account, AccountError, get_account
-from healthqa.audit import Actor, record
+from healthqa.people.accounts.users import Account, AccountError, get_account
+from healthqa.people.audit import Actor, record
 from healthqa.store.models import ExpertProfile, User
 
 SPECIALITIES_FILE = Path(__file__).with_name("specialities.toml")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from healthqa.moderation import (
+from healthqa.screening import (
     Hit,
     SpamRulesError,
     TooManyLinks,

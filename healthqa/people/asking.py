@@ -3,7 +3,7 @@
 Asking needs no account. Each question gets a private link (an unguessable token, stored only
 as a hash) to follow, edit or delete it and to read its answers; askers with an account also
 find their questions on their account page. Before anything is stored the text passes the
-checks of `healthqa.moderation`: rate limits, a limit on links, near-duplicates (the existing
+checks of `healthqa.screening`: rate limits, a limit on links, near-duplicates (the existing
 answer is offered instead), a spam score, and masking of personal data, so that a published
 question never shows who asked.
 
@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from healthqa import limits
-from healthqa.accounts.sessions import token_hash
-from healthqa.accounts.users import Account, AccountError, check_email
-from healthqa.audit import ASKER, record
+from healthqa.people import limits
+from healthqa.people.accounts.sessions import token_hash
+from healthqa.people.accounts.users import Account, AccountError, check_email
+from healthqa.people.audit import ASKER, record
 from healthqa.ingest.records import QuestionRecord, SourceRecord
 from healthqa.ingest.write import write_in
-from healthqa.moderation.checks import SpamRules, TooManyLinks, mask_personal, screen
+from healthqa.screening import SpamRules, TooManyLinks, mask_personal, screen
 from healthqa.search.ask import Match
 from healthqa.search.ask import ask as ask_index
 from healthqa.search.index import SearchIndex

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from healthqa import limits
-from healthqa.accounts.users import Account
-from healthqa.answering import URGENCY, notify_asker, publish
-from healthqa.audit import Actor, record
+from healthqa.people import limits
+from healthqa.people.accounts.users import Account
+from healthqa.people.answering import URGENCY, notify_asker, publish
+from healthqa.people.audit import Actor, record
 from healthqa.config import Settings
 from healthqa.store.models import Answer, Flag, Question, Submission
 

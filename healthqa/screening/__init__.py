@@ -1,9 +1,9 @@
-"""Moderation: screening questions and answers before they are published.
+"""Text screening, from the text alone: links, a spam score from rules kept as data, and the
+personal data a health site must not publish (masked). Used before a question or an answer is
+stored; see docs/moderation.md."""
 
-`checks` works on the text alone (links, spam score, personal data); see docs/moderation.md.
-"""
-
-from healthqa.moderation.checks import (
+from healthqa.screening.personal import mask_personal
+from healthqa.screening.spam import (
     RULES_PATH,
     Hit,
     Screening,
@@ -12,7 +12,6 @@ from healthqa.moderation.checks import (
     SpamRulesError,
     TooManyLinks,
     load_spam_rules,
-    mask_personal,
     screen,
 )
 

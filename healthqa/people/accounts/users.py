@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from healthqa.audit import Actor, record
+from healthqa.people.audit import Actor, record
 from healthqa.store.models import SignInSession, User
 
 COMMAND_LINE = Actor(None, "command line")

@@ -16,14 +16,14 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from healthqa import limits
-from healthqa.accounts.experts import Profile, get_profile, specialities
-from healthqa.accounts.users import Account
-from healthqa.audit import Actor, record
+from healthqa.people import limits
+from healthqa.people.accounts.experts import Profile, get_profile, specialities
+from healthqa.people.accounts.users import Account
+from healthqa.people.audit import Actor, record
 from healthqa.config import Settings
-from healthqa.mail import Mail, MailError, send
-from healthqa.markup import MAX_MARKDOWN
-from healthqa.moderation.checks import (
+from healthqa.people.mail import Mail, MailError, send
+from healthqa.people.markup import MAX_MARKDOWN
+from healthqa.screening import (
     Screening,
     SpamRules,
     TooManyLinks,

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
 
-from healthqa import limits
-from healthqa.accounts.users import COLUMNS, Account, authenticate
+from healthqa.people import limits
+from healthqa.people.accounts.users import COLUMNS, Account, authenticate
 from healthqa.store.models import SignInSession, User
 
 SESSION_LIFETIME = timedelta(days=30)
