@@ -22,12 +22,13 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from healthqa import accounts, asking
 from healthqa.config import load_settings
 from healthqa.ingest.demo import import_demo
 from healthqa.ingest.liveqa import read as read_liveqa
-from healthqa.kb import open_index, open_kb
-from healthqa.moderation import screen
+from healthqa.kb import KnowledgeBase, open_index, open_kb
+from healthqa.people import accounts, asking
+from healthqa.people.limits import TITLE_CHARS
+from healthqa.screening import screen
 from healthqa.search.ask import ask
 from healthqa.store.models import RateEvent
 
@@ -82,7 +83,9 @@ def main() -> None:
         url = f"sqlite:///{home}/kb.db"
         engine = open_kb(url)
         import_demo(engine)
-        index = open_index(engine, load_settings(database_url=url, index_dir=Path(home) / "index"))
+        settings = load_settings(database_url=url, index_dir=Path(home) / "index")
+        index = open_index(engine, settings)
+        kb = KnowledgeBase(engine, index, settings)
         for text in texts[:10]:
             ask(index, text, k=5)  # warm up
 
@@ -90,9 +93,8 @@ def main() -> None:
             title, _, details = text.partition("\n")
             with engine.begin() as conn:
                 conn.execute(delete(RateEvent))
-            asking.submit(
-                engine, index, title[:300] or "?", details, sender="bench", confirm_new=False
-            )
+            title = title[:TITLE_CHARS] or "?"
+            asking.submit(kb, title, details, sender="bench", confirm_new=False)
 
         def send_safely(text: str) -> None:
             with contextlib.suppress(asking.AlreadyAnswered, asking.QuestionRefused):

@@ -23,10 +23,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from healthqa.encoder import Encoded, site_embedder
+from healthqa.formats.liveqa import read_questions
 from healthqa.triage import default_rules, normalize, triage
 from healthqa.triage.context import Context
 from healthqa.triage.engine import _flag  # the reference run tries every rule
-from healthqa.triage.evaluate import liveqa_questions, load_blind
+from healthqa.triage.evaluate import load_blind
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LIVEQA = REPO.parent / "shared" / "data" / "liveqa-med-train"
@@ -104,9 +105,7 @@ def main() -> None:
     report("blind dev set", [m.text for m in load_blind("dev")], args.repeat, args.meaning)
     liveqa = args.liveqa or Path(os.environ.get("HEALTHQA_LIVEQA_DIR", DEFAULT_LIVEQA))
     if liveqa.is_dir():
-        report(
-            "LiveQA train", [q.text for q in liveqa_questions(liveqa)], args.repeat, args.meaning
-        )
+        report("LiveQA train", [q.text for q in read_questions(liveqa)], args.repeat, args.meaning)
     else:
         print(f"LiveQA skipped: no folder {liveqa} (pass LIVEQA_DIR or set HEALTHQA_LIVEQA_DIR)")
 

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     cache_dir: Path = Field(default_factory=lambda: data_dir() / "cache")
     topics_file: Path | None = None
-    spam_rules_file: Path | None = None  # default: the bundled moderation/spam_rules.toml
+    spam_rules_file: Path | None = None  # default: the bundled screening/spam_rules.toml
     index_dir: Path | None = None  # default: <data folder>/index/<hash of the database URL>
     model_path: Path | None = None  # a sentence-transformers folder; default: bundled MiniLM
     medquad_url: str = MEDQUAD_URL

@@ -33,10 +33,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from healthqa.encoder import Vectors
+from healthqa.errors import Refused
 from healthqa.search.ask import snippet
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
-from healthqa.search.understand import COMMON_WORDS
+from healthqa.search.words import COMMON_WORDS
 
 SIMILAR = 0.75  # from here another topic's question is close in meaning (docs/related.md)
 MIN_TEMPLATE = 20  # a title pattern shared by this many questions is a template (MedQuAD has ~40)
@@ -66,7 +67,7 @@ class RelatedItem:
     reason: Reason
 
 
-class RelatedError(ValueError):
+class RelatedError(Refused):
     """The list cannot be computed as asked (k out of range)."""
 
 

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from healthqa.kb import open_kb
+from tests.data import shared
 from tests.pg import PostgresMissing, create_database, throwaway_postgres
 from tests.smtp import smtp  # noqa: F401  (a real SMTP server for mail tests)
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +29,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _model_cache
     monkeypatch.setenv("HEALTHQA_CACHE_DIR", str(_model_cache))
     for name in ("HEALTHQA_DATABASE_URL", "HEALTHQA_CONFIG", "HEALTHQA_TOPICS_FILE"):
         monkeypatch.delenv(name, raising=False)
-
-
-def shared(name: str) -> Path:
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent: this test needs the shared data sets")
-    return path
 
 
 @pytest.fixture
@@ -89,8 +81,9 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The site on the demo corpus, shared by the tests of one module (see test_web_app)."""
-    from tests.test_web_app import demo_site
+    """The site on the demo corpus, shared by the tests of one module (see tests/web.py)."""
+    # imported here, not at the top: only web tests pay for loading the app
+    from tests.web import demo_site
 
     with demo_site(tmp_path_factory.mktemp("web")) as test_client:
         yield test_client

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from healthqa.people import accounts
 from healthqa.cli import app
+from healthqa.people import accounts
 from healthqa.store.models import User
 
 PASSWORD = "correct horse battery"

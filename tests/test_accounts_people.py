@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from healthqa.config import Settings, load_settings
 from healthqa.people import accounts, limits
 from healthqa.people.audit import Actor, read
-from healthqa.config import Settings, load_settings
 from healthqa.store.models import EmailToken, SignInSession
+from healthqa.web.links import SiteLinks
 
 PASSWORD = "correct horse battery"
 BASE = "https://health.example"
+LINKS = SiteLinks(BASE)
 
 
 @pytest.fixture
@@ -75,8 +77,8 @@ def test_password_reset_through_a_real_mail_server(
 ) -> None:
     me = accounts.add_user(engine, "me@example.org", PASSWORD)
     old_session = accounts.start_session(engine, me.id)
-    accounts.request_password_reset(engine, mail_settings, "nobody@example.org", BASE)
-    accounts.request_password_reset(engine, mail_settings, "Me@Example.org", BASE)
+    accounts.request_password_reset(engine, mail_settings, "nobody@example.org", LINKS)
+    accounts.request_password_reset(engine, mail_settings, "Me@Example.org", LINKS)
     (message,) = smtp.wait_for(1)
     assert message["To"] == "me@example.org" and message["Subject"] == "Reset your password"
     token = link_in(message, "reset")
@@ -96,8 +98,8 @@ def test_sign_up_mails_either_a_link_or_a_reminder(
     engine: Engine, mail_settings: Settings, smtp: Any
 ) -> None:
     accounts.add_user(engine, "taken@example.org", PASSWORD)
-    accounts.request_sign_up(engine, mail_settings, "new@example.org", BASE)
-    accounts.request_sign_up(engine, mail_settings, "taken@example.org", BASE)
+    accounts.request_sign_up(engine, mail_settings, "new@example.org", LINKS)
+    accounts.request_sign_up(engine, mail_settings, "taken@example.org", LINKS)
     new, taken = sorted(smtp.wait_for(2), key=lambda m: str(m["To"]))
     assert taken["Subject"] == "You already have an account" and "/reset/" in taken.get_content()
     account = accounts.finish_sign_up(engine, link_in(new, "signup"), PASSWORD, "Alex")
@@ -107,13 +109,13 @@ def test_sign_up_mails_either_a_link_or_a_reminder(
         "Alex",
     )
     with pytest.raises(accounts.AccountError, match="not an email"):
-        accounts.request_sign_up(engine, mail_settings, "not an email", BASE)
+        accounts.request_sign_up(engine, mail_settings, "not an email", LINKS)
 
 
 def test_an_old_link_does_not_work(sqlite_engine: Engine, smtp: Any) -> None:
     settings = load_settings(smtp_host=smtp.host, smtp_port=smtp.port)
     accounts.add_user(sqlite_engine, "me@example.org", PASSWORD)
-    accounts.request_password_reset(sqlite_engine, settings, "me@example.org", BASE)
+    accounts.request_password_reset(sqlite_engine, settings, "me@example.org", LINKS)
     token = link_in(smtp.wait_for(1)[0], "reset")
     with sqlite_engine.begin() as conn:
         conn.execute(update(EmailToken).values(expires_at=datetime.now(UTC) - timedelta(1)))

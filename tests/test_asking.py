@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from healthqa.people import accounts, answering, asking, limits
-from healthqa.people.audit import Actor, read
 from healthqa.config import Settings, load_settings
 from healthqa.ingest.demo import import_demo
-from healthqa.kb import open_index
+from healthqa.kb import KnowledgeBase, open_index
+from healthqa.people import accounts, answering, asking, limits
+from healthqa.people.audit import Actor, read
 from healthqa.people.moderating import act_on_answer, act_on_question, moderation_queue
 from healthqa.search.ask import ask
 from healthqa.search.index import SearchIndex
 from healthqa.store.models import Question, Submission
+from healthqa.web.links import SiteLinks
 
 PASSWORD = "correct horse battery"
 NEW = "Can I take my blood pressure tablets with grapefruit juice every morning?"
@@ -40,7 +41,7 @@ def send(
     engine: Engine, index: SearchIndex, title: str, details: str = "", **kw: object
 ) -> asking.Sent:
     kw.setdefault("sender", "test-address")
-    return asking.submit(engine, index, title, details, **kw)  # type: ignore[arg-type]
+    return asking.submit(KnowledgeBase(engine, index), title, details, **kw)  # type: ignore[arg-type]
 
 
 def status_of(engine: Engine, external_id: str) -> str:
@@ -65,8 +66,9 @@ def test_a_question_goes_from_asker_to_moderator_to_expert_to_the_answer_engine(
     expert = accounts.add_user(engine, "nurse@example.org", PASSWORD, "expert")
     with pytest.raises(answering.NotAllowed, match="verified"):
         answering.answer(
-            engine, expert, sent.id, "Grapefruit raises amlodipine levels.", settings, ""
-        )
+            KnowledgeBase(engine, index, settings), expert, sent.id,
+            "Grapefruit raises amlodipine levels.", SiteLinks(""),
+        )  # fmt: skip
     accounts.save_profile(
         engine, expert.id, name="Sam Lee", profession="Pharmacist", speciality="Pharmacy",
         licence="GPhC 2081234", country="United Kingdom",
@@ -76,14 +78,15 @@ def test_a_question_goes_from_asker_to_moderator_to_expert_to_the_answer_engine(
         "Grapefruit juice can **raise the level** of some blood pressure tablets:\n\n"
         "- ask your pharmacist\n- read the leaflet"
     )
-    answer_id, status = answering.answer(engine, expert, sent.id, body, settings, "http://site")
+    kb, links = KnowledgeBase(engine, index, settings), SiteLinks("http://site")
+    answer_id, status = answering.answer(kb, expert, sent.id, body, links)
     assert status == "published" and status_of(engine, sent.id) == "published"
 
     index.refresh(force=True)  # what the site does at most once a second
     found = ask(index, "is grapefruit juice ok with my blood pressure pills?", k=5)
     assert sent.id in [m.id for m in found.matches]
 
-    view = asking.private_view(engine, asking.find(engine, sent.token))
+    view = asking.private_view(kb, asking.find(engine, sent.token))
     assert view.status == "published" and view.answer_ids == [answer_id]
     actions = [(e.action, e.target) for e in read(engine)]
     assert ("approve", "question") in actions and ("verify", "expert") in actions
@@ -144,11 +147,11 @@ def test_one_address_may_send_five_questions_an_hour(engine: Engine, index: Sear
 
 def test_the_private_link_edits_and_deletes(engine: Engine, index: SearchIndex) -> None:
     sent = send(engine, index, NEW, confirm_new=True)
-    submission = asking.find(engine, sent.token)
-    asking.edit(engine, submission, NEW + " (twice a day)", "New details")
-    assert asking.private_view(engine, submission).title.endswith("(twice a day)")
+    submission, kb = asking.find(engine, sent.token), KnowledgeBase(engine, index)
+    asking.edit(kb, submission, NEW + " (twice a day)", "New details")
+    assert asking.private_view(kb, submission).title.endswith("(twice a day)")
     asking.set_email(engine, submission, "me@example.org")
-    assert asking.private_view(engine, submission).email == "me@example.org"
+    assert asking.private_view(kb, submission).email == "me@example.org"
     assert asking.remove(engine, submission) == sent.id
     with pytest.raises(asking.NoSuchQuestion):
         asking.find(engine, sent.token)
@@ -219,13 +222,36 @@ def test_a_site_rule_holds_an_answer_until_a_moderator_publishes_it(
     )  # fmt: skip
     accounts.verify(engine, moderator, expert.id)
     held = "Grapefruit is a miracle cure for high blood pressure, trust me."
-    answer_id, status = answering.answer(engine, expert, sent.id, held, settings, "http://site")
+    kb, links = KnowledgeBase(engine, index, settings), SiteLinks("http://site")
+    answer_id, status = answering.answer(kb, expert, sent.id, held, links)
     assert status == "pending" and status_of(engine, sent.id) == "open"
     assert [a.id for a in moderation_queue(engine).answers] == [answer_id]
     assert smtp.messages == []  # nothing public yet, no notice
-    act_on_answer(engine, settings, moderator, answer_id, "approve", "http://site")
+    act_on_answer(kb, moderator, answer_id, "approve", links)
     assert status_of(engine, sent.id) == "published"
     (notice,) = smtp.wait_for(1)
     assert (
         notice["To"] == "asker@example.org" and f"http://site/q/{sent.id}" in notice.get_content()
     )
+
+
+def test_an_edited_question_is_screened_with_the_sites_own_rules(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_engine
+    import_demo(engine)
+    (tmp_path / "rules.toml").write_text(SITE_RULES)
+    settings = load_settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        spam_rules_file=tmp_path / "rules.toml",
+    )
+    kb = KnowledgeBase(engine, open_index(engine, settings), settings)
+    sent = asking.submit(kb, NEW, sender="test-address", confirm_new=True)
+    assert not sent.held
+    submission = asking.find(engine, sent.token)
+    asking.edit(kb, submission, NEW, "Grapefruit is a miracle cure, I read.")
+    with engine.connect() as conn:
+        score = conn.scalar(
+            select(Submission.spam_score).where(Submission.question_id == submission.question_id)
+        )
+    assert score is not None and score >= 5.0  # the site's "miracle" rule, not the bundled ones

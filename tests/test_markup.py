@@ -1,4 +1,4 @@
-"""healthqa.people.markup: Markdown answers rendered safe, checked by parsing the HTML we produce."""
+"""healthqa.people.markup: Markdown answers rendered safe, checked by parsing the HTML made."""
 
 from __future__ import annotations
 

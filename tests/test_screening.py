@@ -16,7 +16,7 @@ from healthqa.screening import (
     mask_personal,
     screen,
 )
-from tests.conftest import shared
+from tests.data import shared
 
 # ---- the real data ------------------------------------------------------------------------------
 

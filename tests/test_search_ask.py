@@ -170,7 +170,7 @@ def test_cli_ask_and_trec_batch(demo: Engine, tmp_path: Path) -> None:
     bad = tmp_path / "bad.tsv"
     bad.write_text("no tab here\n")
     refused = runner.invoke(app, [*db, "ask", "--batch", str(bad)])
-    assert refused.exit_code == 1 and "bad.tsv:1: expected 'qid<TAB>text'" in refused.output
+    assert refused.exit_code == 1 and "bad.tsv:1: expected id<TAB>text" in refused.output
 
 
 def test_search_runs_on_both_databases(engine: Engine, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from healthqa.search.understand import FocusMatcher
+from healthqa.search.focus import FocusMatcher
 from healthqa.search.vocabulary import (
     TERMS_FILE,
     LayTermsError,

@@ -12,18 +12,18 @@ import pytest
 from typer.testing import CliRunner
 
 from healthqa.cli import app
+from healthqa.formats.batch import BatchFileError, read_batch
+from healthqa.formats.liveqa import read_questions as liveqa_questions
 from healthqa.triage import (
     COUNTRY_ENV,
     Level,
     MessageError,
-    TriageInputError,
     TriageRulesError,
     batch_line,
     default_rules,
     load_contacts,
     load_rules,
     normalize,
-    read_batch,
 )
 from healthqa.triage import triage as full_triage
 from healthqa.triage.evaluate import (
@@ -31,7 +31,6 @@ from healthqa.triage.evaluate import (
     FAMILIES,
     EvalSetError,
     evaluate,
-    liveqa_questions,
     load_blind,
     load_liveqa,
     load_team,
@@ -452,7 +451,7 @@ def test_batch_format(tmp_path: Path) -> None:
 def test_batch_bad_line_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "in.tsv"
     path.write_text("q1\tfine\nno tab here\n", encoding="utf-8")
-    with pytest.raises(TriageInputError, match=r"in.tsv line 2: expected id<TAB>text"):
+    with pytest.raises(BatchFileError, match=r"in.tsv:2: expected id<TAB>text"):
         read_batch(path)
 
 

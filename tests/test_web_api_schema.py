@@ -34,12 +34,12 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import create_engine, delete, select
 
-from healthqa.people import accounts, asking
 from healthqa.config import Settings
+from healthqa.people import accounts, asking
 from healthqa.people.moderating import act_on_question
 from healthqa.store.models import Base, RateEvent
 from healthqa.web.app import create_app
-from tests.test_web_app import csrf, demo_site, site_of
+from tests.web import csrf, demo_site, site_of
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -84,7 +84,7 @@ def people(site: TestClient) -> People:
     # Questions sent on the site, all but two approved: open for the expert's answers.
     titles = [f"Is it safe to take {drug} with grapefruit juice?" for drug in DRUGS]
     sent = [
-        asking.submit(engine, site_of(site).index, title, sender=f"seed {i}", confirm_new=True)
+        asking.submit(site_of(site), title, sender=f"seed {i}", confirm_new=True)
         for i, title in enumerate(titles)
     ]
     for question in sent[2:]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from healthqa.store.models import Question
 from healthqa.web import pages
-from tests.test_web_app import ARTICLE, HOSTILE, post_form, site_of
+from tests.web import ARTICLE, HOSTILE, post_form, site_of
 
 EMERGENCY = "chest hurts and my left arm is numb"
 ROUTINE = "how long does morning sickness last"

@@ -13,14 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 
-from healthqa.people import accounts
-from healthqa.people.audit import Actor
 from healthqa.config import load_settings
 from healthqa.ingest.demo import import_demo
+from healthqa.people import accounts
+from healthqa.people.audit import Actor
 from healthqa.store.models import Answer, Flag, Question, RateEvent, Submission
 from healthqa.web.app import create_app
 from tests.smtp import smtp_server
-from tests.test_web_app import HOSTILE, csrf, demo_site, post_form, site_of
+from tests.web import HOSTILE, csrf, demo_site, post_form, site_of
 
 PASSWORD = "correct horse battery"
 

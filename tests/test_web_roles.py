@@ -32,7 +32,8 @@ from healthqa.people.moderating import act_on_question, flag
 from healthqa.store.models import Base
 from healthqa.store.queries import get_question
 from healthqa.web.auth import CSRF_COOKIE, PERMISSIONS, SESSION_COOKIE, form
-from tests.test_web_app import ARTICLE, demo_site, site_of
+from healthqa.web.links import SiteLinks
+from tests.web import ARTICLE, demo_site, site_of
 
 PASSWORD = "correct horse battery"
 CSRF = "c" * 43  # any 43 characters: the check compares the cookie with the form field
@@ -259,7 +260,7 @@ def people_on(client: TestClient) -> RoleSite:
     spare, _ = accounts.create_api_token(engine, bystander, "spare", ["read"])
 
     def ask(title: str) -> asking.Sent:
-        return asking.submit(engine, site.index, title, sender="test", confirm_new=True)
+        return asking.submit(site, title, sender="test", confirm_new=True)
 
     pending = ask("Can I take ibuprofen while breastfeeding my baby?")
     waiting = ask("Is it normal to feel dizzy the day after a flu vaccine?")
@@ -267,9 +268,9 @@ def people_on(client: TestClient) -> RoleSite:
     for sent in (waiting, answered):
         assert act_on_question(engine, moderator, sent.id, "approve") == "open"
     answer_id, status = answering.answer(
-        engine, users[EXPERT], answered.id,
+        site, users[EXPERT], answered.id,
         "Most mild sprains heal in two to six weeks; see a doctor if you cannot bear weight.",
-        site.settings, "http://testserver",
+        SiteLinks("http://testserver"),
     )  # fmt: skip
     assert status == "published"
     flag_id = flag(engine, "question", "demo-0001", "other", "a sample report", sender="test")

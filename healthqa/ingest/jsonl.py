@@ -18,6 +18,7 @@ from healthqa.ingest.records import (
     Rejection,
     SourceRecord,
 )
+from healthqa.ingest.topics import TopicRules
 from healthqa.ingest.write import ImportSummary, write
 from healthqa.store.models import Question, Source
 
@@ -29,11 +30,19 @@ class JSONLError(Exception):
 
 
 def import_jsonl(
-    engine: Engine, path: str | Path, *, strict: bool = False, label: str | None = None
+    engine: Engine,
+    path: str | Path,
+    *,
+    strict: bool = False,
+    label: str | None = None,
+    rules: TopicRules | None = None,
 ) -> ImportSummary:
+    """Import a file in the format of docs/jsonl-format.md; `rules` assign the topics (default:
+    the configured topic rules)."""
     path = Path(path).expanduser()
     records, sources, rejected = read(path)
-    return write(engine, label or f"JSONL ({path.name})", records, sources, rejected, strict=strict)
+    label = label or f"JSONL ({path.name})"
+    return write(engine, label, records, sources, rejected, strict=strict, rules=rules)
 
 
 def read(path: Path) -> tuple[list[QuestionRecord], list[SourceRecord], list[Rejection]]:

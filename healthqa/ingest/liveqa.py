@@ -1,8 +1,9 @@
-"""Read the TREC 2017 LiveQA medical training XML: real consumer questions with reference answers.
+"""Import the TREC 2017 LiveQA medical training XML: real consumer questions with reference answers.
 
-Each `<NLM-QUESTION>` becomes one question (its id is `LiveQA_<file tag>_<question id>`); the
-answers of all its sub-questions become its answers, and the sub-questions' FOCUS and TYPE
-annotations are kept (the first as focus and question type, all in `annotations`).
+`healthqa.formats.liveqa` reads the files; here each `<NLM-QUESTION>` becomes one question record
+(its id is `LiveQA_<file tag>_<question id>`); the answers of all its sub-questions become its
+answers, and the sub-questions' FOCUS and TYPE annotations are kept (the first as focus and
+question type, all in `annotations`).
 """
 
 from __future__ import annotations
@@ -11,20 +12,17 @@ import re
 import tomllib
 from pathlib import Path
 
-from lxml import etree
 from sqlalchemy import Engine
 
+from healthqa.formats.liveqa import LiveQAQuestion, read_file, xml_files
 from healthqa.ingest.medquad import SOURCES_FILE
 from healthqa.ingest.records import AnswerRecord, QuestionRecord, Rejection, SourceRecord
+from healthqa.ingest.topics import TopicRules
 from healthqa.ingest.write import ImportSummary, write
 
 SOURCE = "LiveQA"
 AUTHOR = "U.S. National Library of Medicine (TREC LiveQA reference answer)"
 TITLE_CHARS = 120
-
-
-class LiveQAError(Exception):
-    """A LiveQA file cannot be read."""
 
 
 def liveqa_source() -> SourceRecord:
@@ -33,47 +31,29 @@ def liveqa_source() -> SourceRecord:
     return SourceRecord(SOURCE, info["name"], info["url"], info["licence"], info["attribution"])
 
 
-def import_liveqa(engine: Engine, path: str | Path, *, strict: bool = False) -> ImportSummary:
-    """Import one LiveQA XML file, or every `*.xml` file in a folder."""
+def import_liveqa(
+    engine: Engine, path: str | Path, *, strict: bool = False, rules: TopicRules | None = None
+) -> ImportSummary:
+    """Import one LiveQA XML file, or every `*.xml` file in a folder; `rules` assign the
+    topics (default: the configured ones)."""
     path = Path(path).expanduser()
-    files = sorted(path.glob("*.xml")) if path.is_dir() else [path]
-    if not files or not files[0].exists():
-        raise LiveQAError(f"{path}: no LiveQA XML file found")
     records: list[QuestionRecord] = []
     rejected: list[Rejection] = []
-    for file in files:
+    for file in xml_files(path):
         found, refused = read(file)
         records += found
         rejected += refused
-    return write(
-        engine, f"LiveQA ({path.name})", records, [liveqa_source()], rejected, strict=strict
-    )
+    label, sources = f"LiveQA ({path.name})", [liveqa_source()]
+    return write(engine, label, records, sources, rejected, strict=strict, rules=rules)
 
 
 def read(file: Path) -> tuple[list[QuestionRecord], list[Rejection]]:
-    """The questions of one file. A file that is not well-formed XML is refused whole."""
-    data = file.read_bytes()
-    if not data.strip():
-        raise LiveQAError(f"{file}: the file is empty")
-    try:
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError as exc:
-        line, col = exc.position
-        raise LiveQAError(f"{file}:{line}:{col}: invalid XML: {exc.msg}") from exc
+    """The questions of one file as records, and the questions refused. A file that is not
+    well-formed XML is refused whole (`LiveQAError`)."""
+    found = read_file(file)
     tag = _file_tag(file)
-    records, rejected = [], []
-    for number, el in enumerate(root.iter("NLM-QUESTION"), 1):
-        try:
-            records.append(_record(file, tag, number, el))
-        except _Refused as exc:
-            rejected.append(Rejection(f"{file} question {number}", exc.field, exc.problem))
-    return records, rejected
-
-
-class _Refused(Exception):
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(problem)
-        self.field, self.problem = field, problem
+    records = [_record(tag, question) for question in found.questions]
+    return records, [Rejection(r.where, r.field, r.problem) for r in found.refused]
 
 
 def _file_tag(file: Path) -> str:
@@ -82,38 +62,22 @@ def _file_tag(file: Path) -> str:
     return f"{match[1]}{match[2]}" if match else re.sub(r"[^A-Za-z0-9]+", "-", file.stem)
 
 
-def _record(file: Path, tag: str, number: int, el: etree._Element) -> QuestionRecord:
-    qid = el.get("questionid") or el.get("qid")
-    if not qid:
-        raise _Refused("questionid", "missing")
-    qid = qid.removesuffix(".0")
-    subject, message = _text(el.find("SUBJECT")), _text(el.find("MESSAGE"))
-    if not subject and not message:
-        raise _Refused("MESSAGE", "the question has neither SUBJECT nor MESSAGE")
-    subs = [
-        {"focus": _text(s.find("ANNOTATIONS/FOCUS")), "type": _text(s.find("ANNOTATIONS/TYPE"))}
-        for s in el.iter("SUB-QUESTION")
-    ]
-    answers = [
-        AnswerRecord(body, author=AUTHOR)
-        for a in el.iter("ANSWER")
-        if (body := "".join(a.itertext()).strip())
-    ]
+def _record(tag: str, question: LiveQAQuestion) -> QuestionRecord:
+    qid = question.id.removesuffix(".0")
+    subject, message = " ".join(question.subject.split()), " ".join(question.message.split())
+    subs = [{"focus": s.focus, "type": s.type} for s in question.sub_questions]
+    first = question.sub_questions[0] if question.sub_questions else None
     return QuestionRecord(
         external_id=f"{SOURCE}_{tag}_{qid}",
         title=_title(subject, message),
         body=message,
         source=SOURCE,
-        where=f"{file} question {number} ({qid})",
-        focus=subs[0]["focus"] if subs else "",
-        question_type=subs[0]["type"].lower() if subs and subs[0]["type"] else None,
+        where=f"{question.where} ({qid})",
+        focus=first.focus if first else "",
+        question_type=first.type.lower() if first and first.type else None,
         annotations={"sub_questions": subs},
-        answers=answers,
+        answers=[AnswerRecord(body, author=AUTHOR) for body in question.answers],
     )
-
-
-def _text(el: etree._Element | None) -> str:
-    return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
 QUESTION_SENTENCE = re.compile(r"[^.?!\n]*\?")

@@ -21,8 +21,9 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 from sqlalchemy import Engine
 
-from healthqa.config import load_settings
+from healthqa.config import Settings, load_settings
 from healthqa.ingest.records import AnswerRecord, QuestionRecord, Rejection, SourceRecord
+from healthqa.ingest.topics import TopicRules
 from healthqa.ingest.write import ImportSummary, write
 from healthqa.progress import progress
 
@@ -71,19 +72,24 @@ def medquad_sources() -> list[SourceRecord]:
 
 
 def import_medquad(
-    engine: Engine, location: str | Path | None = None, *, strict: bool = False
+    engine: Engine,
+    location: str | Path | None = None,
+    *,
+    strict: bool = False,
+    rules: TopicRules | None = None,
+    settings: Settings | None = None,
 ) -> ImportSummary:
-    """Import MedQuAD from a zip, a folder or a URL (default: the public archive)."""
-    path = resolve(location)
+    """Import MedQuAD from a zip, a folder or a URL (default: the public archive, downloaded
+    into the cache folder of `settings`); `rules` assign the topics."""
+    path = resolve(location, settings)
     records, rejected = read(path)
-    return write(
-        engine, f"MedQuAD ({path.name})", records, medquad_sources(), rejected, strict=strict
-    )
+    label, sources = f"MedQuAD ({path.name})", medquad_sources()
+    return write(engine, label, records, sources, rejected, strict=strict, rules=rules)
 
 
-def resolve(location: str | Path | None) -> Path:
+def resolve(location: str | Path | None, settings: Settings | None = None) -> Path:
     """A local path for `location`, downloading URLs into the cache folder first."""
-    settings = load_settings()
+    settings = settings or load_settings()
     location = location or settings.medquad_url
     text = str(location)
     if text.startswith(("http://", "https://")):

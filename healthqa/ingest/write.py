@@ -62,6 +62,12 @@ class ImportSummary:
         }
 
 
+def configured_rules() -> TopicRules:
+    """The topic rules the settings name: for callers that bring none (a KnowledgeBase brings
+    its own, read once)."""
+    return load_rules(load_settings().topics_file)
+
+
 def sync_topics(conn: Connection, rules: TopicRules) -> dict[str, int]:
     """Make the topics table match the rules' topic list; return slug -> id. Writes only
     what differs (a form's single question must not rewrite every topic)."""
@@ -99,7 +105,7 @@ def write(
     rules: TopicRules | None = None,
 ) -> ImportSummary:
     """Upsert `records` in one transaction. `rejected` are the parser's own refusals."""
-    rules = rules or load_rules(load_settings().topics_file)
+    rules = rules or configured_rules()
     summary = ImportSummary(label, rejected=list(rejected))
     valid = _validate(records, rules, summary)
     summary.rejected.sort(key=_file_order)
@@ -120,7 +126,7 @@ def write_in(
 ) -> ImportSummary:
     """Like a strict `write`, inside the caller's transaction (so that rows of its own can
     go in with the questions, or not at all)."""
-    rules = rules or load_rules(load_settings().topics_file)
+    rules = rules or configured_rules()
     summary = ImportSummary(label)
     valid = _validate(records, rules, summary)
     if summary.rejected:

@@ -8,28 +8,23 @@ by mail when they left an address, and on their private page."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from healthqa.errors import NotAllowed, NotFound, Refused
+from healthqa.kb import KnowledgeBase
 from healthqa.people import limits
 from healthqa.people.accounts.experts import Profile, get_profile, specialities
 from healthqa.people.accounts.users import Account
 from healthqa.people.audit import Actor, record
-from healthqa.config import Settings
-from healthqa.people.mail import Mail, MailError, send
-from healthqa.people.markup import MAX_MARKDOWN
-from healthqa.screening import (
-    Screening,
-    SpamRules,
-    TooManyLinks,
-    load_spam_rules,
-    screen,
-)
+from healthqa.people.limits import ANSWER_CHARS, MIN_ANSWER_CHARS
+from healthqa.people.mail import Links
+from healthqa.people.publishing import URGENCY, notify_asker, publish
+from healthqa.screening import Screening, SpamRules, TooManyLinks, screen
 from healthqa.store.models import (
     Answer,
     AnswerRevision,
@@ -41,24 +36,11 @@ from healthqa.store.models import (
     User,
 )
 
-log = logging.getLogger(__name__)
-MIN_ANSWER = 20  # characters: an answer says something
 ANSWERABLE = ("open", "published")
-URGENCY = case(
-    (Submission.triage_level == "emergency", 0), (Submission.triage_level == "urgent", 1), else_=2
-)
 
 
-class AnswerRefused(ValueError):
+class AnswerRefused(Refused):
     """The answer cannot be taken as it is; the message says why."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class NotAllowed(PermissionError):
-    """This account may not do this (not verified, not the author, locked question)."""
 
 
 @dataclass(frozen=True)
@@ -101,12 +83,13 @@ def queue(
 
 
 def answer(
-    engine: Engine, expert: Account, external_id: str, body: str, settings: Settings, base: str
+    kb: KnowledgeBase, expert: Account, external_id: str, body: str, links: Links
 ) -> tuple[int, str]:
     """Add `expert`'s answer; returns its id and status ("published", or "pending" when the
-    spam check wants a moderator to look first)."""
+    site's spam rules want a moderator to look first). `links` go into the asker's notice."""
+    engine = kb.engine
     profile = _verified(engine, expert)
-    body, screening = _checked_body(body, load_spam_rules(settings.spam_rules_file))
+    body, screening = _checked_body(body, kb.spam_rules)
     held = screening.is_spam
     limits.take(engine, f"user:{expert.id}", limits.ANSWERS_PER_HOUR)
     now = datetime.now(UTC)
@@ -129,75 +112,23 @@ def answer(
         if not held:
             publish(conn, q.id)
     if not held:
-        notify_asker(engine, settings, q.id, base)
+        notify_asker(engine, kb.settings, q.id, links)
     return answer_id, "pending" if held else "published"
 
 
-def publish(conn: Connection, question_id: int) -> None:
-    """An answer is out: the question becomes public, and searchable at the next refresh."""
-    now = datetime.now(UTC)
-    conn.execute(
-        update(Question)
-        .where(Question.id == question_id)
-        .values(
-            status=case((Question.status == "open", "published"), else_=Question.status),
-            updated_at=now,
-        )
-    )
-    conn.execute(
-        update(Submission)
-        .where(Submission.question_id == question_id, Submission.answered_at.is_(None))
-        .values(answered_at=now)
-    )
-
-
-def notify_asker(engine: Engine, settings: Settings, question_id: int, base: str) -> None:
-    """Mail the asker once, if they left an address. A mail failure is logged, not raised:
-    the answer is out either way, and the private page shows it."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(Submission.email, Question.external_id, Question.title)
-            .join(Question, Question.id == Submission.question_id)
-            .where(
-                Submission.question_id == question_id,
-                Submission.email.is_not(None),
-                Submission.notified_at.is_(None),
-                Question.status == "published",
-            )
-        ).first()
-    if row is None:
-        return
-    email, external_id, title = str(row[0]), row[1], row[2]
-    text = (
-        f"An expert answered the question you sent to {base}:\n\n  {title}\n\n"
-        f"Read the answer here:\n{base}/q/{external_id}\n\n"
-        "The answer is general information, not a diagnosis. If your symptoms are severe "
-        "or getting worse, contact a doctor or emergency services."
-    )
-    try:
-        send(settings, Mail(email, "Your question has an answer", text))
-    except MailError as exc:
-        log.warning("answer notice for %s not sent: %s", external_id, exc)
-        return
-    with engine.begin() as conn:
-        conn.execute(
-            update(Submission)
-            .where(Submission.question_id == question_id)
-            .values(notified_at=datetime.now(UTC))
-        )
-
-
-def edit_answer(engine: Engine, account: Account, answer_id: int, body: str, actor: Actor) -> None:
+def edit_answer(
+    kb: KnowledgeBase, account: Account, answer_id: int, body: str, actor: Actor
+) -> None:
     """Change an answer; the old text is kept as a revision and the page says "edited on"."""
-    body, _ = _checked_body(body)
-    with engine.begin() as conn:
+    body, _ = _checked_body(body, kb.spam_rules)
+    with kb.engine.begin() as conn:
         row = conn.execute(
             select(Answer.body, Answer.user_id, Answer.question_id, Question.locked)
             .join(Question, Question.id == Answer.question_id)
             .where(Answer.id == answer_id)
         ).first()
         if row is None:
-            raise AnswerRefused(f"there is no answer {answer_id}", 404)
+            raise NotFound(f"there is no answer {answer_id}")
         old, author, question_id, locked = row
         moderator = account.role in ("moderator", "admin")
         if not moderator and (author != account.id or locked):
@@ -226,7 +157,7 @@ def endorse(engine: Engine, expert: Account, answer_id: int, on: bool = True) ->
             )
         ).first()
         if row is None:
-            raise AnswerRefused(f"there is no answer {answer_id}", 404)
+            raise NotFound(f"there is no answer {answer_id}")
         if row[0] == expert.id:
             raise NotAllowed("you cannot endorse your own answer")
         if on:
@@ -300,15 +231,15 @@ def _verified(engine: Engine, expert: Account) -> Profile:
     return profile
 
 
-def _checked_body(body: str, rules: SpamRules | None = None) -> tuple[str, Screening]:
+def _checked_body(body: str, rules: SpamRules) -> tuple[str, Screening]:
     """The answer, trimmed, and what the text checks found; AnswerRefused when unusable."""
     body = body.strip()
     if "\x00" in body:
         raise AnswerRefused("the answer contains a NUL character")
-    if len(body) < MIN_ANSWER:
-        raise AnswerRefused(f"write an answer of at least {MIN_ANSWER} characters")
-    if len(body) > MAX_MARKDOWN:
-        raise AnswerRefused(f"keep the answer under {MAX_MARKDOWN:,} characters", 413)
+    if len(body) < MIN_ANSWER_CHARS:
+        raise AnswerRefused(f"write an answer of at least {MIN_ANSWER_CHARS} characters")
+    if len(body) > ANSWER_CHARS:
+        raise AnswerRefused(f"keep the answer under {ANSWER_CHARS:,} characters", too_long=True)
     try:
         return body, screen(body, "answer", rules)
     except TooManyLinks as exc:
@@ -318,7 +249,7 @@ def _checked_body(body: str, rules: SpamRules | None = None) -> tuple[str, Scree
 def _answerable(conn: Connection, external_id: str) -> Question:
     q = Session(bind=conn).scalar(select(Question).where(Question.external_id == external_id))
     if q is None or q.status not in ANSWERABLE:
-        raise AnswerRefused(f"no question {external_id} is waiting for an answer", 404)
+        raise NotFound(f"no question {external_id} is waiting for an answer")
     if q.locked:
         raise NotAllowed("a moderator locked this question")
     return q

@@ -22,23 +22,23 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from healthqa.errors import Conflict, NotFound, Refused
+from healthqa.ingest.records import QuestionRecord, SourceRecord
+from healthqa.ingest.write import write_in
+from healthqa.kb import KnowledgeBase
 from healthqa.people import limits
 from healthqa.people.accounts.sessions import token_hash
 from healthqa.people.accounts.users import Account, AccountError, check_email
 from healthqa.people.audit import ASKER, record
-from healthqa.ingest.records import QuestionRecord, SourceRecord
-from healthqa.ingest.write import write_in
+from healthqa.people.limits import DETAILS_CHARS, TITLE_CHARS
 from healthqa.screening import SpamRules, TooManyLinks, mask_personal, screen
 from healthqa.search.ask import Match
 from healthqa.search.ask import ask as ask_index
 from healthqa.search.index import SearchIndex
+from healthqa.search.qtype import TypeClassifier
 from healthqa.search.similarity import question_similarity
-from healthqa.search.understand import TypeClassifier
 from healthqa.store.models import Answer, Question, Submission
-from healthqa.triage import triage
 
-TITLE_CHARS = 300
-DETAILS_CHARS = 5_000
 # From this question_similarity on, a stored answered question asks the same thing
 # (calibrated on the doctor-labelled MQP pairs: see docs/moderation.md).
 DUPLICATE = 0.875  # MQP: precision 0.955, recall 0.431 of the similar pairs
@@ -51,17 +51,11 @@ SITE_SOURCE = SourceRecord(
 )
 
 
-class QuestionRefused(ValueError):
+class QuestionRefused(Refused):
     """The question cannot be taken as it is; `field` and the message say what to change."""
 
-    def __init__(self, field: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
 
-
-class AlreadyAnswered(Exception):
+class AlreadyAnswered(Conflict):
     """Stored questions that ask the same thing, with answers: offer them before sending."""
 
     def __init__(self, matches: list[Match]) -> None:
@@ -69,7 +63,7 @@ class AlreadyAnswered(Exception):
         self.matches = matches
 
 
-class NoSuchQuestion(LookupError):
+class NoSuchQuestion(NotFound):
     """No question behind this private link (wrong, or deleted)."""
 
 
@@ -104,27 +98,25 @@ class Private:
 
 
 def submit(
-    engine: Engine,
-    index: SearchIndex,
+    kb: KnowledgeBase,
     title: str,
     details: str = "",
     *,
     sender: str,
     account: Account | None = None,
     email: str | None = None,
-    country: str | None = None,
     confirm_new: bool = False,
-    rules: SpamRules | None = None,
 ) -> Sent:
-    """Take a question (see the module's docstring); `sender` keys the rate limits (a hash of
-    the address, or the account); `rules` are the site's spam rules (default: the bundled
-    ones). AlreadyAnswered unless `confirm_new`."""
+    """Take a question (see the module's docstring) into `kb`, screened with the site's spam
+    rules and triaged for its country; `sender` keys the rate limits (a hash of the address,
+    or the account). AlreadyAnswered unless `confirm_new`."""
+    engine = kb.engine
     title, details, email = _clean(title, details, email)
-    found = _screen(title, details, account, rules)
+    found = _screen(title, details, account, kb.spam_rules)
     if not confirm_new:
-        _refuse_duplicates(index, found["title"], found["details"])
+        _refuse_duplicates(kb.index, found["title"], found["details"])
     limits.take(engine, f"user:{account.id}" if account else sender, *QUESTION_LIMITS)
-    level = triage(f"{title}\n{details}", country)
+    level = kb.triage(f"{title}\n{details}")
     token = secrets.token_urlsafe(24)
     record_ = QuestionRecord(
         external_id=f"ask-{uuid.uuid4().hex[:16]}",
@@ -136,7 +128,7 @@ def submit(
         created=datetime.now(UTC),
     )
     with engine.begin() as conn:
-        write_in(conn, "ask form", [record_], sources=[SITE_SOURCE])
+        write_in(conn, "ask form", [record_], sources=[SITE_SOURCE], rules=kb.topic_rules)
         question_id = conn.scalar(
             select(Question.id).where(Question.external_id == record_.external_id)
         )
@@ -162,32 +154,30 @@ QUESTION_LIMITS = (limits.QUESTIONS_PER_HOUR, limits.QUESTIONS_PER_DAY)
 def _clean(title: str, details: str, email: str | None) -> tuple[str, str, str | None]:
     title, details = " ".join(title.split()), details.strip()
     if "\x00" in title + details + (email or ""):
-        raise QuestionRefused("title", "the text contains a NUL character")
+        raise QuestionRefused("the text contains a NUL character", "title")
     if not title:
-        raise QuestionRefused("title", "type your question before sending it")
+        raise QuestionRefused("type your question before sending it", "title")
     if len(title) > TITLE_CHARS:
-        raise QuestionRefused("title", f"keep the question under {TITLE_CHARS} characters", 413)
+        message = f"keep the question under {TITLE_CHARS} characters"
+        raise QuestionRefused(message, "title", too_long=True)
     if len(details) > DETAILS_CHARS:
-        raise QuestionRefused(
-            "details", f"keep the details under {DETAILS_CHARS:,} characters", 413
-        )
+        message = f"keep the details under {DETAILS_CHARS:,} characters"
+        raise QuestionRefused(message, "details", too_long=True)
     if email is not None and email.strip():
         try:
             return title, details, check_email(email)
         except AccountError as exc:
-            raise QuestionRefused("email", str(exc)) from None
+            raise QuestionRefused(str(exc), "email") from None
     return title, details, None
 
 
-def _screen(
-    title: str, details: str, account: Account | None, rules: SpamRules | None = None
-) -> dict[str, Any]:
+def _screen(title: str, details: str, account: Account | None, rules: SpamRules) -> dict[str, Any]:
     """Mask personal data in both fields and score the whole for spam."""
     names = [account.display_name] if account and account.display_name else []
     try:
         screening = screen(f"{title}\n{details}", "question", rules)
     except TooManyLinks as exc:
-        raise QuestionRefused("details", str(exc)) from None
+        raise QuestionRefused(str(exc), "details") from None
     masked_title, kinds_title = mask_personal(title, names)
     masked_details, kinds_details = mask_personal(details, names)
     return {
@@ -246,8 +236,9 @@ def find_own(engine: Engine, account: Account, external_id: str) -> Submission:
     return found
 
 
-def private_view(engine: Engine, submission: Submission, country: str | None = None) -> Private:
-    with Session(engine) as session:
+def private_view(kb: KnowledgeBase, submission: Submission) -> Private:
+    """The asker's page: the question, its answers, and its triage for the site's country."""
+    with Session(kb.engine) as session:
         q = session.scalars(select(Question).where(Question.id == submission.question_id)).one()
         email, reason = session.execute(
             select(Submission.email, Submission.reason).where(
@@ -263,19 +254,20 @@ def private_view(engine: Engine, submission: Submission, country: str | None = N
         )
     return Private(
         q.external_id, q.title, q.body, q.status, q.locked, q.created_at, email, reason,
-        triage(f"{q.title}\n{q.body}", country).to_dict(), answer_ids,
+        kb.triage(f"{q.title}\n{q.body}").to_dict(), answer_ids,
     )  # fmt: skip
 
 
-def edit(engine: Engine, submission: Submission, title: str, details: str) -> None:
-    """Change a question not yet answered; it goes back to a moderator."""
-    view = private_view(engine, submission)
+def edit(kb: KnowledgeBase, submission: Submission, title: str, details: str) -> None:
+    """Change a question not yet answered; it goes back to a moderator, screened with the
+    site's spam rules and triaged again."""
+    view = private_view(kb, submission)
     if not view.editable:
-        raise QuestionRefused("question", "an answered or locked question cannot be changed")
+        raise QuestionRefused("an answered or locked question cannot be changed", "question")
     title, details, _ = _clean(title, details, None)
-    found = _screen(title, details, None)
-    level = triage(f"{title}\n{details}").level
-    with engine.begin() as conn:
+    found = _screen(title, details, None, kb.spam_rules)
+    level = kb.triage(f"{title}\n{details}").level
+    with kb.engine.begin() as conn:
         conn.execute(
             update(Question)
             .where(Question.id == submission.question_id)

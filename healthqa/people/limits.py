@@ -1,4 +1,7 @@
-"""Rate limits shared by every worker process: each counted action is a row in `rate_events`,
+"""The site's limits, each defined here once (the forms, the API schema and the checks read
+them from here): how long each text people send may be, and how often one person may act.
+
+Rate limits are shared by every worker process: each counted action is a row in `rate_events`,
 so two workers (or two machines on one PostgreSQL) see the same counts.
 
 A limit is a number of actions per window for one key (an account, or a hash of an address);
@@ -21,6 +24,17 @@ from sqlalchemy.exc import IntegrityError
 from healthqa.store.models import RateEvent, SiteKey
 
 KEEP = timedelta(days=1)  # the longest window of any limit
+
+# How long the texts people send may be, in characters.
+TITLE_CHARS = 300  # a question
+DETAILS_CHARS = 5_000  # what the asker adds to it
+ANSWER_CHARS = 20_000  # an expert's answer, in Markdown
+MIN_ANSWER_CHARS = 20  # an answer says something
+NOTE_CHARS = 1_000  # a report's note, a moderator's reason
+EMAIL_CHARS = 320  # the longest address RFC 5321 allows
+NAME_CHARS = 200  # a person's name, a profile field
+PASSWORD_MIN_CHARS = 10
+PASSWORD_CHARS = 1_000  # argon2 is slow on purpose: a megabyte of password must not reach it
 
 
 class RateLimited(Exception):

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
+from typing import Protocol
 
 from healthqa.config import Settings
 
@@ -36,6 +37,24 @@ class HeaderError(ValueError):
     A ValueError rather than a MailError: it is a bad argument (likely hostile input that
     should have been refused earlier), not a delivery failure worth retrying.
     """
+
+
+class Links(Protocol):
+    """Where the site's pages are, for the links in mail. The web layer makes it: the library
+    knows no URL paths."""
+
+    @property
+    def site(self) -> str:
+        """The site's public address, named in mail ("an account on https://...")."""
+
+    def question(self, external_id: str) -> str:
+        """A question's public page."""
+
+    def sign_up(self, token: str) -> str:
+        """The page that finishes a sign-up."""
+
+    def reset(self, token: str) -> str:
+        """The page that sets a new password."""
 
 
 @dataclass(frozen=True)

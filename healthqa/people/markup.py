@@ -14,7 +14,9 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-MAX_MARKDOWN = 20_000  # characters; the rest of a longer text is dropped
+from healthqa.people.limits import ANSWER_CHARS
+
+MAX_MARKDOWN = ANSWER_CHARS  # characters; the rest of a longer text is dropped
 
 # An answer sits under the page's own h1 and h2: its headings start at h3.
 HEADING_SHIFT = 2

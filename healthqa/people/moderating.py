@@ -9,34 +9,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from healthqa.errors import NotFound, Refused
+from healthqa.kb import KnowledgeBase
 from healthqa.people import limits
 from healthqa.people.accounts.users import Account
-from healthqa.people.answering import URGENCY, notify_asker, publish
 from healthqa.people.audit import Actor, record
-from healthqa.config import Settings
+from healthqa.people.limits import DETAILS_CHARS, NOTE_CHARS, TITLE_CHARS
+from healthqa.people.mail import Links
+from healthqa.people.publishing import URGENCY, notify_asker, publish
 from healthqa.store.models import Answer, Flag, Question, Submission
 
-QUESTION_ACTIONS = ("approve", "reject", "hide", "unhide", "lock", "unlock", "edit")
-ANSWER_ACTIONS = ("approve", "hide", "unhide")
-FLAG_REASONS = {
+QuestionAction = Literal["approve", "reject", "hide", "unhide", "lock", "unlock", "edit"]
+AnswerAction = Literal["approve", "hide", "unhide"]
+FlagReason = Literal["spam", "unsafe", "personal", "other"]
+QUESTION_ACTIONS: tuple[str, ...] = get_args(QuestionAction)
+ANSWER_ACTIONS: tuple[str, ...] = get_args(AnswerAction)
+FLAG_REASONS: dict[str, str] = {
     "spam": "Spam or advertising",
     "unsafe": "Unsafe medical advice",
     "personal": "Personal data",
     "other": "Something else",
 }
-NOTE_CHARS = 1_000
+assert tuple(FLAG_REASONS) == get_args(FlagReason)
 
 
-class ModerationError(ValueError):
-    """An action that cannot be done; the message says why. `status` is the HTTP status."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class ModerationError(Refused):
+    """An action that cannot be done; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def act_on_question(
     with engine.begin() as conn:
         q = Session(bind=conn).scalar(select(Question).where(Question.external_id == external_id))
         if q is None:
-            raise ModerationError(f"there is no question {external_id}", 404)
+            raise NotFound(f"there is no question {external_id}")
         values = _question_change(conn, q, action, reason, title, body)
         values["updated_at"] = datetime.now(UTC)
         conn.execute(update(Question).where(Question.id == q.id).values(**values))
@@ -185,21 +188,27 @@ def _question_change(
     if action in ("lock", "unlock"):
         return {"locked": action == "lock"}
     title = " ".join((title or "").split())
-    if not title or len(title) > 300 or len(body or "") > 5_000:
-        raise ModerationError("an edited question needs a title of 1 to 300 characters")
+    if not title or len(title) > TITLE_CHARS or len(body or "") > DETAILS_CHARS:
+        raise ModerationError(
+            f"an edited question needs a title of 1 to {TITLE_CHARS} characters"
+            f" and details of at most {DETAILS_CHARS:,}"
+        )
     return {"title": title, "body": (body or "").strip()}
 
 
 def act_on_answer(
-    engine: Engine, settings: Settings, actor: Actor, answer_id: int, action: str, base: str
+    kb: KnowledgeBase, actor: Actor, answer_id: int, action: str, links: Links
 ) -> str:
+    """Do `action` to an answer; returns its new status. A published answer is announced to
+    the asker (`links` go into the notice)."""
+    engine = kb.engine
     if action not in ANSWER_ACTIONS:
         raise ModerationError(f"unknown action {action!r}: use {', '.join(ANSWER_ACTIONS)}")
     status = {"approve": "published", "hide": "hidden", "unhide": "published"}[action]
     with engine.begin() as conn:
         question_id = conn.scalar(select(Answer.question_id).where(Answer.id == answer_id))
         if question_id is None:
-            raise ModerationError(f"there is no answer {answer_id}", 404)
+            raise NotFound(f"there is no answer {answer_id}")
         conn.execute(update(Answer).where(Answer.id == answer_id).values(status=status))
         if status == "published":
             publish(conn, question_id)
@@ -211,7 +220,7 @@ def act_on_answer(
             )
         record(conn, actor, action, "answer", answer_id)
     if status == "published":
-        notify_asker(engine, settings, question_id, base)
+        notify_asker(engine, kb.settings, question_id, links)
     return status
 
 
@@ -261,7 +270,7 @@ def _flag_target(conn: Connection, target: str, target_id: str) -> int:
     else:
         raise ModerationError("report a question or an answer")
     if found is None:
-        raise ModerationError(f"there is no {target} {target_id}", 404)
+        raise NotFound(f"there is no {target} {target_id}")
     return int(found)
 
 
@@ -276,7 +285,7 @@ def resolve_flag(engine: Engine, actor: Actor, flag_id: int, resolution: str) ->
             )
         ).first()
         if row is None:
-            raise ModerationError(f"there is no open flag {flag_id}", 404)
+            raise NotFound(f"there is no open flag {flag_id}")
         target, target_id = row
         if resolution == "hide":
             table = Question if target == "question" else Answer

@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from healthqa.encoder import Encoded, Vectors
+from healthqa.errors import Refused
 from healthqa.search import rank
 from healthqa.search.documents import SearchDoc
+from healthqa.search.focus import FocusMatch
 from healthqa.search.index import SearchIndex
 from healthqa.search.lexical import terms
-from healthqa.search.understand import FocusMatch, TypeClassifier
+from healthqa.search.qtype import TypeClassifier
 from healthqa.search.vocabulary import expand
 
 MAX_CHARS = 2_000  # longer messages are trimmed to this; the result says so
@@ -28,7 +30,7 @@ TAG = re.compile(r"<[^>]{0,200}>")
 QUESTION_SENTENCE = re.compile(r"[^.?!\n]{12,}\?")
 
 
-class AskError(ValueError):
+class AskError(Refused):
     """The question cannot be searched as given (empty, or k out of range)."""
 
 

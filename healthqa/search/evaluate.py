@@ -27,8 +27,8 @@ from healthqa.search.ask import ask, clean
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
 from healthqa.search.lexical import terms
+from healthqa.search.qtype import LIVEQA_TYPES, TypeClassifier
 from healthqa.search.similarity import question_similarity
-from healthqa.search.understand import LIVEQA_TYPES, TypeClassifier
 
 Ranker = Callable[[str, int], list[SearchDoc]]
 

@@ -44,6 +44,8 @@ _MEMO_LIMIT = 50_000
 
 @dataclass(frozen=True)
 class _Lexicon:
+    """The word list of the model file, as the matcher reads it."""
+
     common: frozenset[str]  # lower-case English words ("grave", "down", "malaria")
     known: frozenset[str]  # words spelt right: the common ones and proper nouns ("malaysia")
     idf: dict[str, float]  # log inverse document frequency in MedQuAD's answers
@@ -97,7 +99,8 @@ class FocusMatcher:
     (COMMON_WORDS) never match alone; acronyms ("CP", "MS", "SAD", "ALL") match only as written
     in capitals, not inside a run of three capitalised words (a shouted message), and not at
     all when two-letter stop words ("AS", "IT") or everyday abbreviations (COMMON_ACRONYMS);
-    the few in LOWERCASE_ACRONYMS ("adhd", "copd") also match in lower case."""
+    the few in LOWERCASE_ACRONYMS ("adhd", "copd") also match in lower case. The lists are
+    in words.toml."""
 
     def __init__(self, names: Iterable[tuple[str, str]], *, model_file: Path = MODEL_FILE) -> None:
         self._lexicon = _lexicon(model_file)
@@ -344,4 +347,3 @@ def _non_overlapping(spans: Iterable[_Span]) -> list[_Span]:
             taken.update(cover)
             chosen.append(s)
     return chosen
-

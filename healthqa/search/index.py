@@ -25,9 +25,9 @@ from healthqa.config import Settings, data_dir
 from healthqa.encoder import Embedder, shared_embedder
 from healthqa.progress import progress
 from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
+from healthqa.search.focus import FocusMatcher
 from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
 from healthqa.search.semantic import SemanticIndex, embed_cached
-from healthqa.search.understand import FocusMatcher
 
 STATE = "state.json"
 REFRESH_EVERY = 1.0  # seconds between checks of the database watermark while serving

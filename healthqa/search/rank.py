@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from healthqa.search.documents import SearchDoc
-from healthqa.search.understand import LIVEQA_TYPES
+from healthqa.search.qtype import LIVEQA_TYPES
 
 W_SEMANTIC = 0.50
 W_LEXICAL = 0.20

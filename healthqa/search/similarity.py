@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from healthqa.search.index import SearchIndex
 from healthqa.search.lexical import terms
-from healthqa.search.understand import TypeClassifier
+from healthqa.search.qtype import TypeClassifier
 
 W_MEANING = 1.0
 W_TYPE = 0.15

@@ -1,4 +1,5 @@
-"""Train the question-type model and collect the word list that `understand.py` ships with.
+"""Train the question-type model and collect the word list, the model file (`model_file.py`)
+that `qtype.py` and `focus.py` read.
 
     python -m healthqa.search.train_qtype --medquad MedQuAD-master.zip \\
         --out healthqa/search/understand.npz [--liveqa liveqa-med-train/]
@@ -23,15 +24,9 @@ import numpy as np
 
 from healthqa.ingest import liveqa, medquad
 from healthqa.ingest.records import QuestionRecord
-from healthqa.search.understand import (
-    LIVEQA_TYPES,
-    FocusMatcher,
-    TypeClassifier,
-    fold,
-    masked_words,
-    ngrams,
-    tokens,
-)
+from healthqa.search.focus import FocusMatcher
+from healthqa.search.qtype import LIVEQA_TYPES, TypeClassifier, masked_words, ngrams
+from healthqa.search.words import fold, tokens
 
 DICTIONARY = Path("/usr/share/dict/american-english")  # Debian's wamerican (SCOWL word list)
 MIN_ENGLISH = 2  # written in lower case at least this often in MedQuAD's answers: English

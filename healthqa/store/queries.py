@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from healthqa.errors import NotFound
 from healthqa.store.models import Answer, Question, Source, Topic
 
 
-class QuestionNotFound(Exception):
+class QuestionNotFound(NotFound):
     """No question has this id."""
 
 

@@ -18,6 +18,10 @@ numbers (`healthqa/triage_contacts.toml`); this package is the engine:
 docs/triage.md describes the rule format, how to add a rule or a country, and the limitations.
 """
 
+import sys
+from types import ModuleType
+from typing import Any
+
 from healthqa.triage.advice import (
     COUNTRY_ENV,
     ContactBook,
@@ -26,9 +30,8 @@ from healthqa.triage.advice import (
     default_contacts,
     load_contacts,
 )
-from healthqa.triage.batch import TriageInputError, batch_line, read_batch
 from healthqa.triage.engine import MessageError, find_flags, normalize, triage
-from healthqa.triage.result import Advice, Level, RedFlag, Triage
+from healthqa.triage.result import Advice, Level, RedFlag, Triage, batch_line
 from healthqa.triage.rules import Rule, RuleSet, TriageRulesError, default_rules, load_rules
 
 __all__ = [
@@ -42,7 +45,6 @@ __all__ = [
     "Rule",
     "RuleSet",
     "Triage",
-    "TriageInputError",
     "TriageRulesError",
     "advise",
     "batch_line",
@@ -52,6 +54,16 @@ __all__ = [
     "load_contacts",
     "load_rules",
     "normalize",
-    "read_batch",
     "triage",
 ]
+
+
+class _CallablePackage(ModuleType):
+    """`healthqa.triage` names both this package and the face's function: Python binds the
+    package to that name whenever it is imported, so calling the package calls `triage`."""
+
+    def __call__(self, text: str, country: str | None = None, **options: Any) -> Triage:
+        return triage(text, country, **options)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Literal
 
 from healthqa.encoder import Encoded, ModelError, site_embedder
+from healthqa.errors import Refused
 from healthqa.triage.advice import advise, unchecked
 from healthqa.triage.context import Context
 from healthqa.triage.facts import Facts, facts
@@ -23,7 +24,7 @@ from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules
 MAX_CHARS = 100_000  # far above any form's limit: a whole pasted document, not a message
 
 
-class MessageError(ValueError):
+class MessageError(Refused):
     """The message cannot be triaged: empty, or longer than MAX_CHARS."""
 
 

@@ -19,12 +19,12 @@ urgent messages, and routine messages flagged emergency or urgent-or-higher.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthqa.formats.liveqa import LiveQAError, read_questions
 from healthqa.triage.result import Level, RedFlag, Triage
 
 DATA = Path(__file__).with_name("data")
@@ -244,16 +244,19 @@ def load_liveqa(data_dir: Path, labels: Path | None = None) -> list[LabelledMess
         if len(fields) != 5 or fields[2] not in {lv.value for lv in LEVELS}:
             raise EvalSetError(f"{source} line {number}: expected file, id, level, family, reason")
         wanted[(fields[0], fields[1])] = (Level(fields[2]), fields[3], fields[4])
+    try:
+        questions = read_questions(data_dir)
+    except LiveQAError as error:
+        raise EvalSetError(str(error)) from None
     messages = []
-    for question in liveqa_questions(data_dir):
-        label = wanted.get((question.source, question.id))
+    for question in questions:
+        file = question.file.name
+        label = wanted.get((file, question.id))
         if label is None:
-            raise EvalSetError(f"{source}: no label for {question.source} {question.id}")
+            raise EvalSetError(f"{source}: no label for {file} {question.id}")
         level, family, reason = label
         messages.append(
-            LabelledMessage(
-                f"{question.source}:{question.id}", level, family, question.text, reason
-            )
+            LabelledMessage(f"{file}:{question.id}", level, family, question.text, reason)
         )
     return messages
 
@@ -263,36 +266,6 @@ def _lines(source: Path) -> list[str]:
         return source.read_text(encoding="utf-8-sig").splitlines()
     except OSError as error:
         raise EvalSetError(f"{source}: cannot read: {error.strerror or error}") from None
-
-
-@dataclass(frozen=True)
-class LiveQAQuestion:
-    id: str
-    source: str
-    text: str
-
-
-def liveqa_questions(data_dir: str | Path) -> list[LiveQAQuestion]:
-    """Every `<NLM-QUESTION>` of the LiveQA XML files in `data_dir`, as subject + message.
-
-    File 1 names the id `questionid`, file 2 `qid` (and starts with a UTF-8 byte-order mark,
-    which the XML parser accepts).
-    """
-    folder = Path(data_dir)
-    files = sorted(folder.glob("*.xml"))
-    if not files:
-        raise FileNotFoundError(f"{folder}: no LiveQA XML files")
-    return [question for path in files for question in _read_liveqa(path)]
-
-
-def _read_liveqa(path: Path) -> Iterable[LiveQAQuestion]:
-    root = ElementTree.parse(path).getroot()
-    for element in root.iter("NLM-QUESTION"):
-        qid = element.get("questionid") or element.get("qid") or ""
-        subject = (element.findtext("SUBJECT") or "").strip()
-        message = (element.findtext("MESSAGE") or "").strip()
-        text = f"{subject}. {message}" if subject else message
-        yield LiveQAQuestion(qid, path.name, text)
 
 
 DEFAULT_LIVEQA = Path(__file__).resolve().parents[3] / "shared" / "data" / "liveqa-med-train"

@@ -99,3 +99,9 @@ class Triage:
             "advice": self.advice.to_dict() if self.advice else None,
             "checked": self.checked,
         }
+
+
+def batch_line(message_id: str, result: Triage) -> str:
+    """The line `healthqa triage --batch` writes for one message: `id<TAB>level<TAB>flags`,
+    the flags as comma-separated rule ids."""
+    return f"{message_id}\t{result.level.value}\t{','.join(f.rule for f in result.flags)}"

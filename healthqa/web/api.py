@@ -33,7 +33,9 @@ Topic = Annotated[str | None, Query(description="Only this topic (a slug from /t
 @router.get("/ask")
 def ask(
     request: Request,
-    q: Annotated[str, Query(max_length=5_000, description="The question, in your own words.")],
+    q: Annotated[
+        str, Query(max_length=service.QUERY_CHARS, description="The question, in your own words.")
+    ],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many matches.")] = 10,
     topic: Topic = None,
 ) -> Asked:

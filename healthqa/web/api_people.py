@@ -7,28 +7,47 @@ token carries scopes: read, ask, answer, moderate. Cookies are never read here."
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from dataclasses import asdict
+from typing import Annotated, Any, Literal, get_type_hints
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
+from healthqa.errors import Conflict
+from healthqa.ingest.records import LIMITS as RECORD_LIMITS
 from healthqa.people import answering, asking
 from healthqa.people.asking import AlreadyAnswered
-from healthqa.screening import load_spam_rules
+from healthqa.people.limits import (
+    ANSWER_CHARS,
+    DETAILS_CHARS,
+    EMAIL_CHARS,
+    MIN_ANSWER_CHARS,
+    NOTE_CHARS,
+    TITLE_CHARS,
+)
 from healthqa.people.moderating import (
     FLAG_REASONS,
+    FlagReason,
     PendingAnswer,
     PendingQuestion,
+    QuestionAction,
     act_on_question,
     flag,
     moderation_queue,
 )
 from healthqa.web import service
-from healthqa.web.auth import Viewer, require, sender, site_of, viewer
+from healthqa.web.auth import (
+    Answerer,
+    Moderator,
+    SignedIn,
+    Viewer,
+    sender,
+    site_of,
+    viewer,
+)
 from healthqa.web.errors import error_responses
-from healthqa.web.pages import base_of
+from healthqa.web.links import links_of
 from healthqa.web.service import AnswerInfo
 
 router = APIRouter(
@@ -36,16 +55,19 @@ router = APIRouter(
     tags=["people"],
     responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429),
 )
-Reader = Annotated[Viewer, Depends(require("account"))]
-Answerer = Annotated[Viewer, Depends(require("answer"))]
-Moderator = Annotated[Viewer, Depends(require("moderate"))]
 Token = Annotated[str, Field(max_length=100)]
 
 
 class NewQuestion(BaseModel):
-    title: str = Field(max_length=300, description="The question, at most 300 characters.")
-    details: str = Field("", max_length=5_000, description="More context, at most 5,000.")
-    email: str | None = Field(None, max_length=320, description="For a notice when answered.")
+    title: str = Field(
+        max_length=TITLE_CHARS, description=f"The question, at most {TITLE_CHARS} characters."
+    )
+    details: str = Field(
+        "", max_length=DETAILS_CHARS, description=f"More context, at most {DETAILS_CHARS:,}."
+    )
+    email: str | None = Field(
+        None, max_length=EMAIL_CHARS, description="For a notice when answered."
+    )
     confirm_new: bool = Field(
         False, description="Send even when a stored question asks the same (409 otherwise)."
     )
@@ -61,41 +83,42 @@ class Sent(BaseModel):
     triage: dict[str, Any]
 
 
-class Following(BaseModel):
-    id: str
-    title: str
-    body: str
-    status: str
-    locked: bool
-    created: datetime
-    reason: str | None
-    triage: dict[str, Any]
-    answers: list[AnswerInfo]
+# The asker's private page as the API shows it: the fields of `asking.Private`, less the address
+# for the answer notice (never sent back) and with the answers themselves in place of their ids.
+NOT_SHOWN = ("email", "answer_ids")
+SHOWN: dict[str, Any] = {
+    name: (kind, ...)  # ...: required, as in the dataclass
+    for name, kind in get_type_hints(asking.Private).items()
+    if name not in NOT_SHOWN
+}
+Following: type[BaseModel] = create_model("Following", **SHOWN, answers=(list[AnswerInfo], ...))
 
 
 class QuestionEdit(BaseModel):
-    title: str = Field(max_length=300)
-    details: str = Field("", max_length=5_000)
+    title: str = Field(max_length=TITLE_CHARS)
+    details: str = Field("", max_length=DETAILS_CHARS)
 
 
 class NewFlag(BaseModel):
     target: Literal["question", "answer"]
-    id: str = Field(max_length=200, description="A question's id, or an answer's number.")
-    reason: Literal["spam", "unsafe", "personal", "other"] = Field(
-        description="; ".join(f"{k}: {v}" for k, v in FLAG_REASONS.items())
+    id: str = Field(
+        max_length=RECORD_LIMITS["id"], description="A question's id, or an answer's number."
     )
-    note: str = Field("", max_length=1_000)
+    reason: FlagReason = Field(description="; ".join(f"{k}: {v}" for k, v in FLAG_REASONS.items()))
+    note: str = Field("", max_length=NOTE_CHARS)
 
 
 class NewAnswer(BaseModel):
-    body: str = Field(max_length=20_000, description="Markdown, at least 20 characters.")
+    body: str = Field(
+        max_length=ANSWER_CHARS, description=f"Markdown, at least {MIN_ANSWER_CHARS} characters."
+    )
 
 
 class ModerationAction(BaseModel):
-    action: Literal["approve", "reject", "hide", "unhide", "lock", "unlock", "edit"]
-    reason: str = Field("", max_length=1_000, description="Required to reject.")
-    title: str | None = Field(None, max_length=300)
-    details: str | None = Field(None, max_length=5_000)
+    action: QuestionAction
+    reason: str = Field("", max_length=NOTE_CHARS, description="Required to reject.")
+    title: str | None = Field(None, max_length=TITLE_CHARS)
+    details: str | None = Field(None, max_length=DETAILS_CHARS)
 
 
 class Me(BaseModel):
@@ -126,40 +149,37 @@ async def submit(request: Request, question: NewQuestion) -> Sent:
     site = site_of(request)
     try:
         sent = await run_in_threadpool(
-            asking.submit, site.engine, site.index, question.title, question.details,
+            asking.submit, site, question.title, question.details,
             sender=sender(request), account=who.account, email=question.email,
-            country=site.settings.country, confirm_new=question.confirm_new,
-            rules=load_spam_rules(site.settings.spam_rules_file),
+            confirm_new=question.confirm_new,
         )  # fmt: skip
     except AlreadyAnswered as exc:
         titles = "; ".join(f"{m.id}: {m.title}" for m in exc.matches)
-        raise asking.QuestionRefused("title", f"answered already: {titles}", 409) from None
-    url = f"{site.settings.site_url or base_of(request)}/private/{sent.token}"
+        raise Conflict(f"title: answered already: {titles}") from None
+    url = links_of(request).private(sent.token)
     return Sent(
         id=sent.id, status=sent.status, private_token=sent.token, private_url=url,
         held=sent.held, masked=list(sent.masked), triage=sent.triage,
     )  # fmt: skip
 
 
-@router.get("/private/{token}")
-def follow(request: Request, token: str) -> Following:
+@router.get("/private/{token}", response_model=Following)
+def follow(request: Request, token: str) -> BaseModel:
     """A question sent on the site, read with its private token."""
     site = site_of(request)
-    view = asking.private_view(site.engine, asking.find(site.engine, token), site.settings.country)
+    view = asking.private_view(site, asking.find(site.engine, token))
     answers = service.answers_for_asker(site, view.id) if view.answer_ids else []
-    return Following(
-        id=view.id, title=view.title, body=view.body, status=view.status, locked=view.locked,
-        created=view.created, reason=view.reason, triage=view.triage, answers=answers,
-    )  # fmt: skip
+    shown = {name: value for name, value in asdict(view).items() if name not in NOT_SHOWN}
+    return Following(**shown, answers=answers)
 
 
 @router.put("/private/{token}")
 def change(request: Request, token: str, edit: QuestionEdit) -> Done:
     """Change a question not answered yet; it goes back to a moderator."""
-    engine = site_of(request).engine
-    submission = asking.find(engine, token)
-    asking.edit(engine, submission, edit.title, edit.details)
-    return Done(id=asking.private_view(engine, submission).id, status="pending")
+    site = site_of(request)
+    submission = asking.find(site.engine, token)
+    asking.edit(site, submission, edit.title, edit.details)
+    return Done(id=asking.private_view(site, submission).id, status="pending")
 
 
 @router.delete("/private/{token}")
@@ -181,7 +201,7 @@ async def report(request: Request, report: NewFlag) -> Done:
 
 
 @router.get("/me")
-def me(who: Reader) -> Me:
+def me(who: SignedIn) -> Me:
     """The token's account (scope read)."""
     assert who.account is not None
     scopes = sorted(who.scopes or [])
@@ -189,7 +209,7 @@ def me(who: Reader) -> Me:
 
 
 @router.get("/me/questions")
-def my_questions(request: Request, who: Reader) -> list[asking.Mine]:
+def my_questions(request: Request, who: SignedIn) -> list[asking.Mine]:
     """The questions this account sent (scope read)."""
     assert who.account is not None
     return asking.questions_of(site_of(request).engine, who.account)
@@ -211,9 +231,8 @@ def add_answer(request: Request, question_id: str, answer: NewAnswer, who: Answe
     spam check holds it for a moderator."""
     assert who.account is not None
     site = site_of(request)
-    base = site.settings.site_url or base_of(request)
     answer_id, status = answering.answer(
-        site.engine, who.account, question_id, answer.body, site.settings, base
+        site, who.account, question_id, answer.body, links_of(request)
     )
     return Done(id=str(answer_id), status=status)
 

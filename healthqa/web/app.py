@@ -6,7 +6,6 @@ at startup or on first use, and shared by every request (`Site`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -81,7 +80,7 @@ def _warm(site: Site) -> None:
         service.related(site, first)
 
 
-def app_from_environment() -> FastAPI:
-    """The app for a server's worker processes: the knowledge base named by
-    HEALTHQA_DATABASE_URL (what `healthqa serve` sets), index loaded at startup."""
-    return create_app(open_kb(os.environ.get("HEALTHQA_DATABASE_URL")), warm=True)
+def worker_app(database_url: str | None = None) -> FastAPI:
+    """The app of one server worker process over the knowledge base at `database_url` (what
+    `healthqa serve` hands each worker; default: the configured one), index loaded at startup."""
+    return create_app(open_kb(database_url), warm=True)

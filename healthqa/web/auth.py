@@ -12,10 +12,10 @@ import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from healthqa.people import limits
@@ -236,3 +236,12 @@ async def form(request: Request) -> dict[str, str]:
         raise BadForm("this form has expired: go back, reload the page and send it again")
     request.state.form_lists = fields
     return values
+
+
+# What routes declare: the posted form (CSRF checked), and a visitor allowed to do something.
+Form = Annotated[dict[str, str], Depends(form)]
+SignedIn = Annotated[Viewer, Depends(require("account"))]
+Expert = Annotated[Viewer, Depends(require("expert"))]
+Answerer = Annotated[Viewer, Depends(require("answer"))]
+Moderator = Annotated[Viewer, Depends(require("moderate"))]
+Admin = Annotated[Viewer, Depends(require("admin"))]

@@ -11,15 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from healthqa.people.accounts import AccountError, UnknownUser
-from healthqa.people.answering import AnswerRefused, NotAllowed
-from healthqa.people.asking import NoSuchQuestion, QuestionRefused
+from healthqa.errors import Conflict, NotAllowed, NotFound, Refused
 from healthqa.people.limits import RateLimited
-from healthqa.people.moderating import ModerationError
-from healthqa.search.ask import AskError
 from healthqa.web.auth import BadForm, Forbidden, NeedSignIn, sign_in_url
 from healthqa.web.render import render
-from healthqa.web.service import BadParameter, NotFound
 from healthqa.web.text import sentence
 
 HEADINGS = {
@@ -61,32 +56,33 @@ def respond(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-# Failures of the people's side of the site: (status, or None for the exception's own).
-PEOPLE_ERRORS: dict[type[Exception], int | None] = {
-    Forbidden: 403,
-    NotAllowed: 403,
-    BadForm: None,
-    QuestionRefused: None,
-    AnswerRefused: None,
-    ModerationError: None,
-    NoSuchQuestion: 404,
-    UnknownUser: 404,
-    AccountError: 400,
-}
+# The library's failures and the web's own, each with its status: the first that matches wins.
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (Refused, 400),  # or 413 when over a length limit
+)
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status for a failure a visitor caused (400 for one this table does not know)."""
+    if isinstance(exc, BadForm):
+        return exc.status
+    if isinstance(exc, Refused) and exc.too_long:
+        return 413
+    return next((status for kind, status in STATUSES if isinstance(exc, kind)), 400)
 
 
 def install(app: FastAPI) -> None:
     """Map each failure a visitor can cause to its status and message."""
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return respond(request, 404, sentence(str(exc)))
-
-    async def bad_parameter(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, BadParameter)
-        return respond(request, exc.status, sentence(str(exc)), exc.parameter)
-
-    async def bad_question(request: Request, exc: Exception) -> Response:
-        return respond(request, 400, sentence(str(exc)))
+    async def failure(request: Request, exc: Exception) -> Response:
+        """A failure the visitor caused: its status, its message, and the field to change."""
+        field = exc.field if isinstance(exc, Refused) else None
+        return respond(request, status_of(exc), sentence(str(exc)), field)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -115,17 +111,11 @@ def install(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)}
         return respond(request, 429, sentence(str(exc)), headers=headers)
 
-    async def people_error(request: Request, exc: Exception) -> Response:
-        status = PEOPLE_ERRORS.get(type(exc)) or int(getattr(exc, "status", 400))
-        return respond(request, status, sentence(str(exc)), getattr(exc, "field", None))
-
-    for kind in PEOPLE_ERRORS:
-        app.add_exception_handler(kind, people_error)
+    for kind, _ in STATUSES:
+        app.add_exception_handler(kind, failure)
+    app.add_exception_handler(BadForm, failure)
     app.add_exception_handler(NeedSignIn, need_sign_in)
-    app.add_exception_handler(RateLimited, rate_limited)
-    app.add_exception_handler(NotFound, not_found)
-    app.add_exception_handler(BadParameter, bad_parameter)
-    app.add_exception_handler(AskError, bad_question)
+    app.add_exception_handler(RateLimited, rate_limited)  # the same, with Retry-After
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)

@@ -5,26 +5,24 @@ answering needs a profile a moderator verified."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from healthqa.errors import NotFound
 from healthqa.people import accounts, answering
 from healthqa.people.accounts import AccountError
 from healthqa.people.accounts.experts import CREDENTIALS
 from healthqa.people.answering import AnswerRefused
 from healthqa.store.queries import QuestionNotFound, get_question
 from healthqa.web import service
-from healthqa.web.auth import Viewer, form, require, site_of
-from healthqa.web.pages import PAGE_METHODS, base_of, page
-from healthqa.web.service import NotFound
+from healthqa.web.auth import Answerer, Expert, Form, Viewer, site_of
+from healthqa.web.errors import status_of
+from healthqa.web.links import links_of
+from healthqa.web.pages import PAGE_METHODS, page
 from healthqa.web.text import sentence
 
 router = APIRouter(include_in_schema=False, prefix="/expert")
-Form = Annotated[dict[str, str], Depends(form)]
-Expert = Annotated[Viewer, Depends(require("expert"))]
-Verified = Annotated[Viewer, Depends(require("answer"))]
 
 
 @router.api_route("/profile", methods=PAGE_METHODS)
@@ -66,7 +64,7 @@ def _profile(
 @router.api_route("/queue", methods=PAGE_METHODS)
 def queue_page(
     request: Request,
-    who: Verified,
+    who: Answerer,
     topic: str | None = None,
     speciality: str | None = None,
     held: bool = False,
@@ -89,7 +87,7 @@ def queue_page(
 
 
 @router.api_route("/answer/{external_id}", methods=PAGE_METHODS)
-def answer_page(request: Request, external_id: str, who: Verified) -> HTMLResponse:
+def answer_page(request: Request, external_id: str, who: Answerer) -> HTMLResponse:
     return _answer_page(request, external_id, "", None)
 
 
@@ -111,25 +109,23 @@ def _answer_page(
 
 
 @router.post("/answer/{external_id}")
-def send_answer(request: Request, external_id: str, who: Verified, fields: Form) -> Response:
+def send_answer(request: Request, external_id: str, who: Answerer, fields: Form) -> Response:
     assert who.account is not None
     site = site_of(request)
     body = fields.get("body", "")
-    base = site.settings.site_url or base_of(request)
     try:
         answer_id, status = answering.answer(
-            site.engine, who.account, external_id, body, site.settings, base
+            site, who.account, external_id, body, links_of(request)
         )
-    except AnswerRefused as exc:
-        error = sentence(exc)
-        return _answer_page(request, external_id, body, error, exc.status)
+    except (AnswerRefused, NotFound) as exc:
+        return _answer_page(request, external_id, body, sentence(exc), status_of(exc))
     if status == "pending":
         return RedirectResponse("/expert/queue?held=1", status_code=303)
     return RedirectResponse(f"/q/{external_id}#a{answer_id}", status_code=303)
 
 
 @router.api_route("/answers/{answer_id}", methods=PAGE_METHODS)
-def answer_tools(request: Request, answer_id: int, who: Verified) -> HTMLResponse:
+def answer_tools(request: Request, answer_id: int, who: Answerer) -> HTMLResponse:
     return _tools(request, answer_id, who, None)
 
 
@@ -152,19 +148,19 @@ def _tools(
 
 
 @router.post("/answers/{answer_id}/edit")
-def edit_answer(request: Request, answer_id: int, who: Verified, fields: Form) -> Response:
+def edit_answer(request: Request, answer_id: int, who: Answerer, fields: Form) -> Response:
     assert who.account is not None
     try:
         answering.edit_answer(
-            site_of(request).engine, who.account, answer_id, fields.get("body", ""), who.actor
+            site_of(request), who.account, answer_id, fields.get("body", ""), who.actor
         )
-    except AnswerRefused as exc:
-        return _tools(request, answer_id, who, str(exc), exc.status)
+    except (AnswerRefused, NotFound) as exc:
+        return _tools(request, answer_id, who, str(exc), status_of(exc))
     return RedirectResponse(f"/expert/answers/{answer_id}", status_code=303)
 
 
 @router.post("/answers/{answer_id}/endorse")
-def endorse(request: Request, answer_id: int, who: Verified, fields: Form) -> Response:
+def endorse(request: Request, answer_id: int, who: Answerer, fields: Form) -> Response:
     assert who.account is not None
     on = fields.get("endorse", "yes") == "yes"
     answering.endorse(site_of(request).engine, who.account, answer_id, on)

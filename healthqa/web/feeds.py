@@ -12,11 +12,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 from markupsafe import escape
 
+from healthqa.errors import NotFound
 from healthqa.store.queries import list_questions, published_pages
 from healthqa.web import service
 from healthqa.web.cache import http_date
 from healthqa.web.render import render
-from healthqa.web.service import NotFound, QuestionLink
+from healthqa.web.service import QuestionLink
 from healthqa.web.site import Site
 
 SITEMAP_LIMIT = 50_000  # URLs in one sitemap file (sitemaps.org)

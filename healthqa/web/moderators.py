@@ -3,27 +3,25 @@ verification, and the audit log for admins. Every action goes to the audit log."
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthqa.people import accounts, audit
 from healthqa.people.moderating import (
-    FLAG_REASONS,
     ModerationError,
+    QuestionAction,
     act_on_answer,
     act_on_question,
     moderation_queue,
     resolve_flag,
 )
-from healthqa.web.auth import Viewer, form, require, site_of
-from healthqa.web.pages import PAGE_METHODS, base_of, page
+from healthqa.web.auth import Admin, Form, Moderator, site_of
+from healthqa.web.links import links_of
+from healthqa.web.pages import PAGE_METHODS, page
 
 router = APIRouter(include_in_schema=False)
-Form = Annotated[dict[str, str], Depends(form)]
-Moderator = Annotated[Viewer, Depends(require("moderate"))]
-Admin = Annotated[Viewer, Depends(require("admin"))]
+# What the queue page's "any question" form offers: the actions that need no text.
+ANY_QUESTION_ACTIONS: tuple[QuestionAction, ...] = ("lock", "unlock", "hide", "unhide")
 
 
 def _back(anchor: str = "") -> RedirectResponse:
@@ -33,7 +31,10 @@ def _back(anchor: str = "") -> RedirectResponse:
 @router.api_route("/moderate", methods=PAGE_METHODS)
 def queue_page(request: Request, who: Moderator) -> HTMLResponse:
     queue = moderation_queue(site_of(request).engine)
-    return page(request, "moderate.html", queue=queue, reasons=FLAG_REASONS, noindex=True)
+    return page(
+        request, "moderate.html", queue=queue, any_question_actions=ANY_QUESTION_ACTIONS,
+        noindex=True,
+    )  # fmt: skip
 
 
 @router.post("/moderate/questions/{external_id}")
@@ -49,8 +50,8 @@ def question_action(request: Request, external_id: str, who: Moderator, fields: 
 def any_question_action(request: Request, who: Moderator, fields: Form) -> Response:
     """Lock, unlock, hide or unhide any question by its id (e.g. a published one)."""
     action = fields.get("action", "")
-    if action not in ("lock", "unlock", "hide", "unhide"):
-        raise ModerationError("choose lock, unlock, hide or unhide")
+    if action not in ANY_QUESTION_ACTIONS:
+        raise ModerationError(f"choose {', '.join(ANY_QUESTION_ACTIONS)}")
     act_on_question(site_of(request).engine, who.actor, fields.get("id", "").strip(), action)
     return _back("#tools")
 
@@ -58,8 +59,7 @@ def any_question_action(request: Request, who: Moderator, fields: Form) -> Respo
 @router.post("/moderate/answers/{answer_id}")
 def answer_action(request: Request, answer_id: int, who: Moderator, fields: Form) -> Response:
     site = site_of(request)
-    base = site.settings.site_url or base_of(request)
-    act_on_answer(site.engine, site.settings, who.actor, answer_id, fields.get("action", ""), base)
+    act_on_answer(site, who.actor, answer_id, fields.get("action", ""), links_of(request))
     return _back("#answers")
 
 

@@ -15,12 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthqa.people import asking
 from healthqa.people.asking import AlreadyAnswered, QuestionRefused
-from healthqa.people.limits import RateLimited
-from healthqa.screening import load_spam_rules
+from healthqa.people.limits import TITLE_CHARS, RateLimited
 from healthqa.search.ask import AskError
 from healthqa.web import service, text
 from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer
 from healthqa.web.cache import CachedPage
+from healthqa.web.errors import status_of
+from healthqa.web.links import base_of
 from healthqa.web.render import render
 from healthqa.web.site import Site
 from healthqa.web.text import sentence
@@ -31,11 +32,7 @@ TOPIC_PAGE = 30
 SEARCH_PAGE = 20
 ASK_MATCHES = 8
 PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Page, from 1.")]
-Text = Annotated[str, Query(max_length=5_000)]
-
-
-def base_of(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+Text = Annotated[str, Query(max_length=service.QUERY_CHARS)]
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -182,16 +179,15 @@ async def ask_send(request: Request, fields: Annotated[dict[str, str], Depends(f
     site = site_of(request)
     try:
         sent = await run_in_threadpool(
-            asking.submit, site.engine, site.index, title, details, sender=sender(request),
+            asking.submit, site, title, details, sender=sender(request),
             account=who.account, email=fields.get("email") or None,
-            country=site.settings.country, confirm_new=fields.get("confirm") == "yes",
-            rules=load_spam_rules(site.settings.spam_rules_file),
+            confirm_new=fields.get("confirm") == "yes",
         )  # fmt: skip
     except (QuestionRefused, RateLimited, AskError) as exc:
-        status = 429 if isinstance(exc, RateLimited) else getattr(exc, "status", 400)
         message = exc.message if isinstance(exc, QuestionRefused) else str(exc)
         return page(
-            request, "ask.html", status, q="", asked=None, send=True, title=title[:300],
+            request, "ask.html", status_of(exc), q="", asked=None, send=True,
+            title=title[:TITLE_CHARS],
             details=details, error=f"Not sent: {message}.", noindex=True,
         )  # fmt: skip
     except AlreadyAnswered as exc:

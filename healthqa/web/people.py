@@ -4,36 +4,34 @@ tokens, the private page of a question sent without an account, and reporting co
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthqa.people import accounts, asking
 from healthqa.people.accounts import AccountError, SignInFailed
-from healthqa.people.limits import RateLimited
-from healthqa.people.moderating import FLAG_REASONS, flag
+from healthqa.people.limits import EMAIL_CHARS, RateLimited
+from healthqa.people.moderating import flag
 from healthqa.store.models import Submission
 from healthqa.web import service
 from healthqa.web.auth import (
     SESSION_COOKIE,
+    Form,
+    SignedIn,
     Viewer,
     clear_session,
     client_address,
-    form,
-    require,
     sender,
     set_session,
     site_of,
     viewer,
 )
-from healthqa.web.pages import PAGE_METHODS, base_of, page
+from healthqa.web.links import links_of
+from healthqa.web.pages import PAGE_METHODS, page
 from healthqa.web.text import sentence
 
 router = APIRouter(include_in_schema=False)
-Form = Annotated[dict[str, str], Depends(form)]
-SignedIn = Annotated[Viewer, Depends(require("account"))]
 
 
 SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&#-]*")
@@ -70,7 +68,9 @@ async def sign_in(request: Request, fields: Form) -> Response:
     except (SignInFailed, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 400
         error = sentence(exc)
-        return page(request, "signin.html", status, next=target, error=error, email=email[:320])
+        return page(
+            request, "signin.html", status, next=target, error=error, email=email[:EMAIL_CHARS]
+        )
     response = _done(target)
     set_session(request, response, token)
     return response
@@ -122,9 +122,8 @@ async def _send_link(request: Request, purpose: str, email: str) -> HTMLResponse
     """The same answer whether or not the email has an account."""
     site = site_of(request)
     send = accounts.request_sign_up if purpose == "sign-up" else accounts.request_password_reset
-    base = site.settings.site_url or base_of(request)
     try:
-        await run_in_threadpool(send, site.engine, site.settings, email, base)
+        await run_in_threadpool(send, site.engine, site.settings, email, links_of(request))
     except (AccountError, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 400
         return page(
@@ -226,7 +225,7 @@ def private_page(request: Request, token: str) -> HTMLResponse:
 
 def _private_page(request: Request, submission: Submission, token: str | None) -> HTMLResponse:
     site = site_of(request)
-    view = asking.private_view(site.engine, submission, site.settings.country)
+    view = asking.private_view(site, submission)
     answers = service.answers_for_asker(site, view.id) if view.answer_ids else []
     response = page(
         request, "private.html", view=view, answers=answers, token=token, noindex=True,
@@ -239,9 +238,9 @@ def _private_page(request: Request, submission: Submission, token: str | None) -
 
 @router.post("/private/{token}/edit")
 def private_edit(request: Request, token: str, fields: Form) -> Response:
-    engine = site_of(request).engine
-    submission = asking.find(engine, token)
-    asking.edit(engine, submission, fields.get("title", ""), fields.get("details", ""))
+    site = site_of(request)
+    submission = asking.find(site.engine, token)
+    asking.edit(site, submission, fields.get("title", ""), fields.get("details", ""))
     return _done(f"/private/{token}")
 
 
@@ -264,10 +263,7 @@ def private_delete(request: Request, token: str, fields: Form) -> HTMLResponse:
 
 @router.api_route("/flag/{target}/{target_id}", methods=PAGE_METHODS)
 def flag_page(request: Request, target: str, target_id: str) -> HTMLResponse:
-    return page(
-        request, "flag.html", target=target, target_id=target_id, reasons=FLAG_REASONS,
-        done=False, noindex=True,
-    )  # fmt: skip
+    return page(request, "flag.html", target=target, target_id=target_id, done=False, noindex=True)
 
 
 @router.post("/flag/{target}/{target_id}")
@@ -277,7 +273,4 @@ async def flag_send(request: Request, target: str, target_id: str, fields: Form)
         flag, site_of(request).engine, target, target_id, fields.get("reason", ""),
         fields.get("note", ""), sender=sender(request), account=who.account,
     )  # fmt: skip
-    return page(
-        request, "flag.html", target=target, target_id=target_id, reasons=FLAG_REASONS,
-        done=True, noindex=True,
-    )  # fmt: skip
+    return page(request, "flag.html", target=target, target_id=target_id, done=True, noindex=True)

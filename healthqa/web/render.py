@@ -1,5 +1,7 @@
 """Templates: one Jinja2 environment with autoescape on for every template, the filters the
-pages use, and the structured data (schema.org JSON-LD) search engines read."""
+pages use, the limits and choices the forms offer (`limits`, `flag_reasons`: the library's own,
+so a form never disagrees with the check behind it), and the structured data (schema.org
+JSON-LD) search engines read."""
 
 from __future__ import annotations
 
@@ -12,12 +14,22 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from healthqa.ingest.records import LIMITS as RECORD_LIMITS
+from healthqa.people import limits
+from healthqa.people.moderating import FLAG_REASONS
+from healthqa.search import ask
 from healthqa.web import text
 from healthqa.web.service import Article
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SITE_NAME = "healthqa"
+# The limits forms render as maxlength and minlength, each read from where it is defined.
+FORM_LIMITS: dict[str, int] = {
+    **{name: value for name, value in vars(limits).items() if name.endswith("_CHARS")},
+    "ASK_CHARS": ask.MAX_CHARS,  # what the search engine reads of a question
+    "ID_CHARS": RECORD_LIMITS["id"],  # a question's id
+}
 
 
 def _asset_versions() -> dict[str, str]:
@@ -98,7 +110,13 @@ def environment() -> Environment:
         json_script=json_script,
         thousands=lambda n: f"{n:,}",
     )
-    env.globals.update(static=static, site_name=SITE_NAME, qa_page=qa_page)
+    env.globals.update(
+        static=static,
+        site_name=SITE_NAME,
+        qa_page=qa_page,
+        limits=FORM_LIMITS,
+        flag_reasons=FLAG_REASONS,
+    )
     return env
 
 

@@ -15,11 +15,11 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from healthqa.errors import NotFound, Refused
 from healthqa.people import markup
 from healthqa.people.answering import endorsers, verified_authors
 from healthqa.related import related as related_questions
-from healthqa.search.ask import AskResult, Match, Understanding
-from healthqa.search.ask import ask as ask_index
+from healthqa.search.ask import Match, Understanding
 from healthqa.search.lexical import terms
 from healthqa.store.models import Answer, Question, Source, Topic
 from healthqa.store.queries import (
@@ -31,27 +31,23 @@ from healthqa.store.queries import (
     neighbours,
     popular_questions,
 )
-from healthqa.triage import triage
 from healthqa.web import text
 from healthqa.web.site import Site
 
 RELATED_K = 10
 CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
+# The longest `q` the pages and /api/v1/ask take (a 422 beyond); longer than what the engine
+# reads (search.ask.MAX_CHARS), so a pasted message is trimmed and says so rather than refused.
+QUERY_CHARS = 5_000
 
 
-class NotFound(Exception):
-    """No published question, topic or page with this name (HTTP 404)."""
+class BadParameter(Refused):
+    """A parameter's value cannot be used; the message says which and why."""
 
-
-class BadParameter(ValueError):
-    """A parameter's value cannot be used; the message says which and why (HTTP 400 or 413)."""
-
-    def __init__(self, parameter: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{parameter}: {message}")
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message, parameter)
         self.parameter = parameter
-        self.message = message
-        self.status = status
 
 
 # ----- results -----
@@ -248,7 +244,7 @@ def article(site: Site, external_id: str) -> Article:
         previous=question_link(site, before) if before else None,
         next=question_link(site, after) if after else None,
         related=related(site, q.id),
-        triage=triage(f"{q.title}\n{q.body}", site.settings.country).to_dict(),
+        triage=site.triage(f"{q.title}\n{q.body}").to_dict(),
     )
 
 
@@ -351,7 +347,7 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
     if topic is not None:
         _check_choice("topic", topic, [t.slug for t in topics(site)])
     site.version()  # catch the index up with the database
-    result: AskResult = ask_index(site.index, q, k, topic)
+    result = site.ask(q, k, topic)
     matches = [
         AskMatch(
             **{f.name: getattr(m, f.name) for f in fields(Match)}, url=question_url(m.id, m.title)
@@ -364,7 +360,7 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         understanding=result.understanding,
         matches=matches,
         close=bool(matches) and matches[0].score >= CLOSE_SCORE,
-        triage=triage(result.query, site.settings.country, vector=result.vector).to_dict(),
+        triage=result.triage or {},
     )
 
 

@@ -1,5 +1,5 @@
-"""`Site`: what every request shares — the database, the search index (opened once), the
-settings, and values cached until the knowledge base changes."""
+"""`Site`: what every request shares — the knowledge base (database, search index opened once,
+settings read once) and values cached until the knowledge base changes."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from healthqa.config import Settings, load_settings
-from healthqa.kb import open_index
+from healthqa.config import Settings
+from healthqa.kb import KnowledgeBase
 from healthqa.search.index import SearchIndex
 from healthqa.web.cache import PageCache
 
 T = TypeVar("T")
 
 
-class Site:
+class Site(KnowledgeBase):
     """The state of one running site. `version` changes whenever a published question does."""
 
     def __init__(
@@ -28,24 +28,10 @@ class Site:
         *,
         article_cache_size: int = 5_000,
     ) -> None:
-        self.engine = engine
-        self.settings = settings or load_settings(
-            database_url=engine.url.render_as_string(hide_password=False)
-        )
+        super().__init__(engine, index, settings)
         self.articles = PageCache(article_cache_size)
-        self._index = index
-        self._index_lock = threading.Lock()
         self._memo: dict[str, tuple[int, Any]] = {}
         self._memo_lock = threading.Lock()
-
-    @property
-    def index(self) -> SearchIndex:
-        """The search index, opened on first use (seconds on a large base)."""
-        if self._index is None:
-            with self._index_lock:
-                if self._index is None:
-                    self._index = open_index(self.engine, self.settings)
-        return self._index
 
     def version(self) -> int:
         """The knowledge base's current version: the search index's, which looks at the

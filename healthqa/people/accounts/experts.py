@@ -13,10 +13,10 @@ from sqlalchemy import Engine, insert, select, update
 
 from healthqa.people.accounts.users import Account, AccountError, get_account
 from healthqa.people.audit import Actor, record
+from healthqa.people.limits import NAME_CHARS
 from healthqa.store.models import ExpertProfile, User
 
 SPECIALITIES_FILE = Path(__file__).with_name("specialities.toml")
-FIELD_CHARS = 200
 CREDENTIALS = ("name", "profession", "speciality", "licence", "country")
 
 
@@ -58,8 +58,8 @@ def save_profile(engine: Engine, user_id: int, **fields: str) -> Profile:
     for name, value in values.items():
         if not value:
             raise AccountError(f"{name}: fill this in")
-        if len(value) > FIELD_CHARS:
-            raise AccountError(f"{name}: at most {FIELD_CHARS} characters")
+        if len(value) > NAME_CHARS:
+            raise AccountError(f"{name}: at most {NAME_CHARS} characters")
     if values["speciality"] not in specialities():
         raise AccountError("speciality: choose one from the list")
     before = get_profile(engine, user_id)

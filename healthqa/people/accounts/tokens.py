@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from healthqa.config import Settings
 from healthqa.people import limits
 from healthqa.people.accounts.sessions import end_all_sessions, token_hash
 from healthqa.people.accounts.users import (
@@ -24,8 +25,7 @@ from healthqa.people.accounts.users import (
     get_user,
     set_password,
 )
-from healthqa.config import Settings
-from healthqa.people.mail import Mail, send
+from healthqa.people.mail import Links, Mail, send
 from healthqa.store.models import ApiToken, EmailToken, User
 
 LINK_LIFETIME = {"sign-up": timedelta(hours=24), "reset": timedelta(hours=1)}
@@ -48,25 +48,23 @@ class InvalidLink(AccountError):
 # ----- mailed links -----
 
 
-def request_sign_up(engine: Engine, settings: Settings, email: str, base: str) -> None:
+def request_sign_up(engine: Engine, settings: Settings, email: str, links: Links) -> None:
     """Mail a link to finish signing up, or, when the email has an account already, a link
     to reset its password. The caller cannot tell which."""
-    email = check_email(email)
-    limits.take(engine, "email:" + email, limits.MAILS_PER_HOUR)
-    try:
-        get_user(engine, email)
-    except UnknownUser:
-        link = f"{base}/signup/{_make_link(engine, 'sign-up', email)}"
+    email = _may_mail(engine, email)
+    if not _has_account(engine, email):
+        link = links.sign_up(_make_link(engine, "sign-up", email))
         text = (
-            f"Someone, probably you, asked for an account on {base} with this email.\n\n"
+            f"Someone, probably you, asked for an account on {links.site} with this email.\n\n"
             f"To choose your password and finish, open this link within 24 hours:\n{link}\n\n"
             "If it was not you, ignore this message: no account is made without it."
         )
         send(settings, Mail(email, "Finish signing up", text))
         return
-    link = f"{base}/reset/{_make_link(engine, 'reset', email)}"
+    link = links.reset(_make_link(engine, "reset", email))
     text = (
-        f"Someone asked for a new account on {base} with this email, which has one already.\n\n"
+        f"Someone asked for a new account on {links.site} with this email, which has one "
+        "already.\n\n"
         f"To sign in, use your password. If you forgot it, choose a new one here within "
         f"an hour:\n{link}\n\nIf it was not you, ignore this message."
     )
@@ -80,22 +78,34 @@ def finish_sign_up(engine: Engine, token: str, password: str, display_name: str 
     return account
 
 
-def request_password_reset(engine: Engine, settings: Settings, email: str, base: str) -> None:
+def request_password_reset(engine: Engine, settings: Settings, email: str, links: Links) -> None:
     """Mail a reset link when the email has an account; otherwise do nothing, silently.
     (A malformed address is an AccountError: its form says nothing about who has an account.)"""
-    email = check_email(email)
-    limits.take(engine, "email:" + email, limits.MAILS_PER_HOUR)
-    try:
-        get_user(engine, email)
-    except UnknownUser:
+    email = _may_mail(engine, email)
+    if not _has_account(engine, email):
         return
-    link = f"{base}/reset/{_make_link(engine, 'reset', email)}"
+    link = links.reset(_make_link(engine, "reset", email))
     text = (
-        f"Someone, probably you, asked to reset the password of your account on {base}.\n\n"
+        f"Someone, probably you, asked to reset the password of your account on {links.site}.\n\n"
         f"Choose a new password here within an hour (the link works once):\n{link}\n\n"
         "If it was not you, ignore this message: your password stays as it is."
     )
     send(settings, Mail(email, "Reset your password", text))
+
+
+def _may_mail(engine: Engine, email: str) -> str:
+    """The address, checked, once the mail limit for it allows one more message."""
+    email = check_email(email)
+    limits.take(engine, "email:" + email, limits.MAILS_PER_HOUR)
+    return email
+
+
+def _has_account(engine: Engine, email: str) -> bool:
+    try:
+        get_user(engine, email)
+    except UnknownUser:
+        return False
+    return True
 
 
 def reset_password(engine: Engine, token: str, password: str) -> Account:

@@ -16,14 +16,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from healthqa.errors import NotFound, Refused
 from healthqa.people.audit import Actor, record
+from healthqa.people.limits import EMAIL_CHARS, NAME_CHARS, PASSWORD_CHARS, PASSWORD_MIN_CHARS
 from healthqa.store.models import SignInSession, User
 
 COMMAND_LINE = Actor(None, "command line")
 
 ROLES = ("asker", "expert", "moderator", "admin")
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1_000  # argon2 is slow on purpose; a megabyte of password must not be
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 _hasher = PasswordHasher()
@@ -32,11 +32,11 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password, only for equal timing")
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """An account operation a user can correct; the message says what to change."""
 
 
-class UnknownUser(AccountError):
+class UnknownUser(AccountError, NotFound):
     """No account has this email."""
 
 
@@ -70,7 +70,7 @@ def add_user(
         "email": email,
         "password_hash": _hasher.hash(password),
         "role": role,
-        "display_name": display_name.strip()[:200],
+        "display_name": display_name.strip()[:NAME_CHARS],
         "disabled": False,
     }
     try:
@@ -152,7 +152,7 @@ def authenticate(engine: Engine, email: str, password: str) -> Account | None:
         ).first()
     stored = row[-1] if row is not None else _DUMMY_HASH
     try:
-        _hasher.verify(stored, password[:MAX_PASSWORD])
+        _hasher.verify(stored, password[:PASSWORD_CHARS])
     except (VerificationError, InvalidHashError):
         return None
     if row is None:
@@ -174,7 +174,7 @@ def check_email(email: str) -> str:
 
 def _email(email: str) -> str:
     email = email.strip().lower()
-    if len(email) > 320 or not EMAIL.match(email):
+    if len(email) > EMAIL_CHARS or not EMAIL.match(email):
         raise AccountError(f"not an email address: {email!r}")
     return email
 
@@ -185,7 +185,7 @@ def _check_role(role: str) -> None:
 
 
 def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
-    if len(password) > MAX_PASSWORD:
-        raise AccountError(f"the password may have at most {MAX_PASSWORD} characters")
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise AccountError(f"the password needs at least {PASSWORD_MIN_CHARS} characters")
+    if len(password) > PASSWORD_CHARS:
+        raise AccountError(f"the password may have at most {PASSWORD_CHARS} characters")

@@ -1,0 +1,18 @@
+"""The `healthqa` command line: parse options, call the library, print.
+
+One module per noun registers its commands on the groups of `_shared`: the knowledge base
+(`kb`), the answer engine (`ask`), triage (`triage`) and people (`people`).
+"""
+
+from importlib import import_module
+
+from healthqa.cli._shared import app
+
+__all__ = ["app", "main"]
+
+for _noun in ("kb", "ask", "triage", "people"):  # in the order `healthqa --help` lists them
+    import_module(f"healthqa.cli.{_noun}")
+
+
+def main() -> None:
+    app()

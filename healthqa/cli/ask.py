@@ -1,0 +1,152 @@
+"""Commands of the answer engine: build its indexes, ask, and evaluate it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from healthqa.cli._shared import (
+    JsonOption,
+    app,
+    err,
+    eval_app,
+    knowledge_base,
+    out,
+    show_result,
+)
+from healthqa.formats.batch import BatchFileError, read_batch
+from healthqa.kb import open_index
+from healthqa.progress import progress
+from healthqa.search.ask import AskError, AskResult
+from healthqa.search.ask import ask as ask_index
+from healthqa.search.evaluate import evaluate
+from healthqa.search.index import SearchIndex
+from healthqa.search.trec import trec_lines
+
+
+@app.command("index")
+def build_index(
+    ctx: typer.Context,
+    rebuild: Annotated[bool, typer.Option(help="Start from scratch.")] = True,
+) -> None:
+    """(Re)build the search indexes: lexical, and embeddings for new or changed text."""
+    with knowledge_base(ctx) as kb:
+        start = time.perf_counter()
+        index = open_index(kb.engine, kb.settings, rebuild=rebuild)
+        out.print(
+            f"indexed {len(index.docs):,} questions in {time.perf_counter() - start:.1f} s "
+            f"({len(index.lexical):,} lexical, {len(index.semantic):,} vectors) at {index.path}"
+        )
+
+
+@app.command("ask")
+def ask_command(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="Your question, in your own words.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="How many matches.")] = 10,
+    topic: Annotated[str | None, typer.Option(help="Only this topic (a slug).")] = None,
+    batch: Annotated[Path | None, typer.Option(help="Queries file: lines 'qid<TAB>text'.")] = None,
+    run: Annotated[
+        Path | None, typer.Option(help="With --batch: write a TREC run file here.")
+    ] = None,
+    tag: Annotated[str, typer.Option(help="Run tag in the TREC file.")] = "healthqa",
+    as_json: JsonOption = False,
+) -> None:
+    """Find the stored questions that ask what you ask, with their answers' sources."""
+    if (text is None) == (batch is None):
+        err.print("error: give either a question or --batch FILE")
+        raise typer.Exit(2)
+    with knowledge_base(ctx) as kb:
+        try:
+            if batch is not None:
+                _ask_batch(kb.index, batch, run, k, tag, topic)
+                return
+            assert text is not None
+            result = kb.ask(text, k, topic)
+        except (AskError, BatchFileError) as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+    show_result(result, as_json, _print_result)
+
+
+def _print_result(result: AskResult) -> None:
+    level = (result.triage or {}).get("level")
+    if level in ("emergency", "urgent"):
+        advice = (result.triage or {}).get("advice") or {}
+        out.print(
+            f"[bold red]{level.upper()}:[/bold red] {advice.get('headline', '')}",
+            markup=True,
+            highlight=False,
+        )
+    if result.trimmed:
+        out.print(f"(your message was long: the first {len(result.query):,} characters were used)")
+    if not result.matches:
+        out.print("No stored question matches yet. You can ask an expert on the website.")
+    for n, m in enumerate(result.matches, 1):
+        out.print(
+            f"\n[bold]{n}. {m.title}[/bold]  [dim]{m.id} · score {m.score:.3f}[/dim]",
+            markup=True,
+            highlight=False,
+        )
+        out.print(
+            m.snippet or f"Answer on {m.source_name}: {m.source_url}", markup=False, highlight=False
+        )
+        why = [f"focus {m.why.focus}" if m.why.focus else "", f"type {m.question_type}"]
+        why.append("words: " + ", ".join(m.why.terms) if m.why.terms else "")
+        out.print(
+            f"source: {m.source_name} {m.source_url or ''}  · " + "; ".join(w for w in why if w),
+            style="dim",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _ask_batch(
+    index: SearchIndex, path: Path, run: Path | None, k: int, tag: str, topic: str | None
+) -> None:
+    queries = read_batch(path)
+    target = run.open("w", encoding="utf-8") if run else sys.stdout
+    try:
+        with progress("asking", total=len(queries)) as advance:
+            for qid, text in queries:
+                for line in trec_lines(qid, ask_index(index, text, k, topic), tag):
+                    target.write(line)
+                advance(1)
+    finally:
+        if run:
+            target.close()
+    if run:
+        err.print(f"wrote {len(queries):,} queries to {run}")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_engine(
+    ctx: typer.Context,
+    data: Annotated[
+        Path, typer.Option(help="Folder holding mqp.csv and liveqa-med-train/.")
+    ] = Path("../shared/data"),
+    as_json: JsonOption = False,
+) -> None:
+    """Development benchmarks of the answer engine (MQP, LiveQA) beside plain baselines."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with knowledge_base(ctx) as kb:
+        report = evaluate(kb.index, data)
+    if as_json:
+        print(json.dumps({"rows": report.rows, "notes": report.notes}, indent=2))
+        return
+    table = Table(title="answer engine, development sets")
+    table.add_column("system")
+    for column in report.columns:
+        table.add_column(column, justify="right")
+    for system, values in report.rows.items():
+        table.add_row(system, *(f"{values[c]:.3f}" if c in values else "-" for c in report.columns))
+    out.print(table)
+    for note in report.notes:
+        out.print(note, style="dim", markup=False)
