@@ -156,6 +156,9 @@ def test_an_expert_profile_needs_a_moderator_and_a_change_asks_again(engine: Eng
     assert [e.action for e in read(engine)] == ["verify"]
     with pytest.raises(accounts.AccountError, match="speciality: choose one"):
         accounts.save_profile(engine, expert.id, **{**fields, "speciality": "Wizardry"})
+    # A country longer than its column is refused with a message, on PostgreSQL too.
+    with pytest.raises(accounts.AccountError, match="country: at most 100 characters"):
+        accounts.save_profile(engine, expert.id, **{**fields, "country": "B" * 150})
     asker = accounts.add_user(engine, "a@example.org", PASSWORD)
     with pytest.raises(accounts.AccountError, match="only an expert"):
         accounts.save_profile(engine, asker.id, **fields)

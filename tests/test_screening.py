@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
+from healthqa.formats.liveqa import read_questions
 from healthqa.screening import (
     Hit,
     SpamRulesError,
@@ -23,13 +23,10 @@ from tests.data import shared
 
 def liveqa_questions(folder: Path) -> list[tuple[str, str, list[str]]]:
     """(subject, message, focus annotations) of every LiveQA training question."""
-    questions = []
-    for path in sorted(folder.glob("*.xml")):
-        for question in etree.parse(str(path)).iter("NLM-QUESTION"):
-            foci = [focus.text for focus in question.iter("FOCUS") if focus.text]
-            subject = (question.findtext("SUBJECT") or "").strip()
-            questions.append((subject, (question.findtext("MESSAGE") or "").strip(), foci))
-    return questions
+    return [
+        (q.subject, q.message, [sub.focus for sub in q.sub_questions if sub.focus])
+        for q in read_questions(folder)
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from healthqa.ingest.records import LIMITS as RECORD_LIMITS
 from healthqa.people import accounts
 from healthqa.people.limits import (
     ANSWER_CHARS,
+    COUNTRY_CHARS,
     DETAILS_CHARS,
     EMAIL_CHARS,
     NAME_CHARS,
@@ -160,7 +161,8 @@ EXPECTED: dict[str, dict[str, set[Limits]]] = {
         "id": most(RECORD_LIMITS["id"]),
     },
     "expert profile": {
-        name: most(NAME_CHARS) for name in ("name", "profession", "licence", "country")
+        **{name: most(NAME_CHARS) for name in ("name", "profession", "licence")},
+        "country": most(COUNTRY_CHARS),
     },
     "expert answer": {"body": most(ANSWER_CHARS)},
     "expert edit": {"body": most(ANSWER_CHARS)},

@@ -33,6 +33,7 @@ MIN_ANSWER_CHARS = 20  # an answer says something
 NOTE_CHARS = 1_000  # a report's note, a moderator's reason
 EMAIL_CHARS = 320  # the longest address RFC 5321 allows
 NAME_CHARS = 200  # a person's name, a profile field
+COUNTRY_CHARS = 100  # the country of an expert's licence
 PASSWORD_MIN_CHARS = 10
 PASSWORD_CHARS = 1_000  # argon2 is slow on purpose: a megabyte of password must not reach it
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from healthqa.errors import NotFound
 from healthqa.people import accounts, answering
 from healthqa.people.accounts import AccountError
-from healthqa.people.accounts.experts import CREDENTIALS
+from healthqa.people.accounts.experts import CREDENTIAL_CHARS, CREDENTIALS
 from healthqa.people.answering import AnswerRefused
 from healthqa.store.queries import QuestionNotFound, get_question
 from healthqa.web import service
@@ -57,7 +57,7 @@ def _profile(
     return page(
         request, "expert_profile.html", status, values=values, error=error, saved=saved,
         specialities=list(accounts.specialities()), verified=bool(found and found.verified),
-        noindex=True,
+        credential_chars=CREDENTIAL_CHARS, noindex=True,
     )  # fmt: skip
 
 

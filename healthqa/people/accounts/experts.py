@@ -13,11 +13,14 @@ from sqlalchemy import Engine, insert, select, update
 
 from healthqa.people.accounts.users import Account, AccountError, get_account
 from healthqa.people.audit import Actor, record
-from healthqa.people.limits import NAME_CHARS
+from healthqa.people.limits import COUNTRY_CHARS, NAME_CHARS
 from healthqa.store.models import ExpertProfile, User
 
 SPECIALITIES_FILE = Path(__file__).with_name("specialities.toml")
 CREDENTIALS = ("name", "profession", "speciality", "licence", "country")
+CREDENTIAL_CHARS = {
+    name: COUNTRY_CHARS if name == "country" else NAME_CHARS for name in CREDENTIALS
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ def save_profile(engine: Engine, user_id: int, **fields: str) -> Profile:
     for name, value in values.items():
         if not value:
             raise AccountError(f"{name}: fill this in")
-        if len(value) > NAME_CHARS:
-            raise AccountError(f"{name}: at most {NAME_CHARS} characters")
+        if len(value) > CREDENTIAL_CHARS[name]:
+            raise AccountError(f"{name}: at most {CREDENTIAL_CHARS[name]} characters")
     if values["speciality"] not in specialities():
         raise AccountError("speciality: choose one from the list")
     before = get_profile(engine, user_id)

@@ -48,27 +48,38 @@ class InvalidLink(AccountError):
 # ----- mailed links -----
 
 
+# The mailed links: (purpose of the link, subject, text). The text names the site and the link.
+_MESSAGES = {
+    "sign-up": (
+        "sign-up",
+        "Finish signing up",
+        "Someone, probably you, asked for an account on {site} with this email.\n\n"
+        "To choose your password and finish, open this link within 24 hours:\n{link}\n\n"
+        "If it was not you, ignore this message: no account is made without it.",
+    ),
+    "has-account": (
+        "reset",
+        "You already have an account",
+        "Someone asked for a new account on {site} with this email, which has one already.\n\n"
+        "To sign in, use your password. If you forgot it, choose a new one here within an "
+        "hour:\n{link}\n\nIf it was not you, ignore this message.",
+    ),
+    "reset": (
+        "reset",
+        "Reset your password",
+        "Someone, probably you, asked to reset the password of your account on {site}.\n\n"
+        "Choose a new password here within an hour (the link works once):\n{link}\n\n"
+        "If it was not you, ignore this message: your password stays as it is.",
+    ),
+}
+
+
 def request_sign_up(engine: Engine, settings: Settings, email: str, links: Links) -> None:
     """Mail a link to finish signing up, or, when the email has an account already, a link
     to reset its password. The caller cannot tell which."""
     email = _may_mail(engine, email)
-    if not _has_account(engine, email):
-        link = links.sign_up(_make_link(engine, "sign-up", email))
-        text = (
-            f"Someone, probably you, asked for an account on {links.site} with this email.\n\n"
-            f"To choose your password and finish, open this link within 24 hours:\n{link}\n\n"
-            "If it was not you, ignore this message: no account is made without it."
-        )
-        send(settings, Mail(email, "Finish signing up", text))
-        return
-    link = links.reset(_make_link(engine, "reset", email))
-    text = (
-        f"Someone asked for a new account on {links.site} with this email, which has one "
-        "already.\n\n"
-        f"To sign in, use your password. If you forgot it, choose a new one here within "
-        f"an hour:\n{link}\n\nIf it was not you, ignore this message."
-    )
-    send(settings, Mail(email, "You already have an account", text))
+    message = "has-account" if _has_account(engine, email) else "sign-up"
+    _mail_link(engine, settings, email, links, message)
 
 
 def finish_sign_up(engine: Engine, token: str, password: str, display_name: str = "") -> Account:
@@ -82,15 +93,15 @@ def request_password_reset(engine: Engine, settings: Settings, email: str, links
     """Mail a reset link when the email has an account; otherwise do nothing, silently.
     (A malformed address is an AccountError: its form says nothing about who has an account.)"""
     email = _may_mail(engine, email)
-    if not _has_account(engine, email):
-        return
-    link = links.reset(_make_link(engine, "reset", email))
-    text = (
-        f"Someone, probably you, asked to reset the password of your account on {links.site}.\n\n"
-        f"Choose a new password here within an hour (the link works once):\n{link}\n\n"
-        "If it was not you, ignore this message: your password stays as it is."
-    )
-    send(settings, Mail(email, "Reset your password", text))
+    if _has_account(engine, email):
+        _mail_link(engine, settings, email, links, "reset")
+
+
+def _mail_link(engine: Engine, settings: Settings, email: str, links: Links, message: str) -> None:
+    purpose, subject, text = _MESSAGES[message]
+    token = _make_link(engine, purpose, email)
+    link = links.sign_up(token) if purpose == "sign-up" else links.reset(token)
+    send(settings, Mail(email, subject, text.format(site=links.site, link=link)))
 
 
 def _may_mail(engine: Engine, email: str) -> str:
