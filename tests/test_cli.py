@@ -107,3 +107,17 @@ def test_rejected_lines_are_listed(tmp_path: Path) -> None:
     output = invoke(tmp_path / "r.db", "import", "jsonl", str(bad))
     assert f"rejected {bad}:2: field 'title': missing (required)" in output
     assert "1 added, 0 updated, 0 unchanged, 1 rejected" in output
+
+
+def test_backup_restore_and_migrate_db_commands(tmp_path: Path) -> None:
+    site, copy = tmp_path / "site.db", tmp_path / "copy.db"
+    invoke(site, "import", "demo")
+    assert "backed up to" in invoke(site, "backup", str(tmp_path / "site.backup"))
+    moved = json.loads(runner.invoke(app, ["migrate-db", str(site), str(copy), "--json"]).output)
+    assert {r["table"]: r["target_rows"] for r in moved}["questions"] >= 40
+    refused = runner.invoke(
+        app, ["--db", str(copy), "restore", str(tmp_path / "nothing")], input="y\n"
+    )
+    assert refused.exit_code == 1 and "no such backup file" in refused.output
+    assert "restored" in invoke(copy, "restore", str(tmp_path / "site.backup"), "--yes")
+    assert json.loads(invoke(copy, "stats", "--json"))["questions"] >= 40

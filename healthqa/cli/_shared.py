@@ -16,7 +16,9 @@ from healthqa import ingest
 from healthqa.ingest.topics import TopicsFileError
 from healthqa.kb import KnowledgeBase
 from healthqa.people import accounts
-from healthqa.store import DatabaseURLError, QuestionNotFound
+from healthqa.store import DatabaseURLError, QuestionNotFound, connect
+from healthqa.store.backup import BackupError
+from healthqa.store.copy import CopyMismatch
 
 app = typer.Typer(help="healthqa: a self-hosted consumer-health Q&A system.", no_args_is_help=True)
 import_app = typer.Typer(help="Import questions and answers (idempotent).", no_args_is_help=True)
@@ -40,6 +42,8 @@ USER_ERRORS = (
     ingest.JSONLError,
     ingest.LiveQAError,
     ingest.MedQuADError,
+    BackupError,
+    CopyMismatch,
     OSError,
 )
 
@@ -78,6 +82,20 @@ def database(ctx: typer.Context) -> Iterator[Engine]:
     """The database alone, for commands that need no settings beyond it."""
     with knowledge_base(ctx) as kb:
         yield kb.engine
+
+
+@contextmanager
+def database_at(url: str) -> Iterator[Engine]:
+    """The database at `url` (not the configured one), with user errors as one line."""
+    try:
+        engine = connect(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+    except USER_ERRORS as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
 
 
 T = TypeVar("T")

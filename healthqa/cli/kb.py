@@ -18,6 +18,7 @@ from healthqa.cli._shared import (
     StrictOption,
     app,
     database,
+    database_at,
     err,
     export_app,
     import_app,
@@ -26,7 +27,10 @@ from healthqa.cli._shared import (
 )
 from healthqa.ingest.jsonl import question_dict
 from healthqa.kb import KnowledgeBase, load_demo_if_empty
+from healthqa.progress import progress
 from healthqa.store import get_question, stats
+from healthqa.store.backup import backup, restore
+from healthqa.store.copy import copy_database, rows_to_copy
 
 
 @app.command()
@@ -209,3 +213,58 @@ def serve(
         workers=workers,
         log_level=LogLevels.warning,
     ).serve(target_loader=partial(worker_app, database_url), wrap_loader=False)
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="The backup file to write.")],
+) -> None:
+    """Back up the whole site while it runs (SQLite: online backup; PostgreSQL: pg_dump)."""
+    with database(ctx) as engine:
+        written = backup(engine, target)
+    out.print(f"backed up to {written} ({written.stat().st_size:,} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A file written by `healthqa backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing.")] = False,
+) -> None:
+    """Replace the site's whole database with a backup (then rebuild with `healthqa index`)."""
+    with database(ctx) as engine:
+        where = engine.url.render_as_string(hide_password=True)
+        if not yes and not typer.confirm(f"Replace everything in {where} with {source}?"):
+            raise typer.Exit(1)
+        restore(engine, source)
+    out.print(f"restored {where} from {source}; run `healthqa index` to rebuild the search index")
+
+
+@app.command("migrate-db")
+def migrate_db(
+    from_url: Annotated[str, typer.Argument(help="The database to copy from.")],
+    to_url: Annotated[
+        str,
+        typer.Argument(
+            help="The database to copy into (empty, or a copy interrupted earlier: it resumes)."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Move a whole site to another database (SQLite to PostgreSQL, or back), counts checked."""
+    with (
+        database_at(from_url) as source,
+        database_at(to_url) as target,
+        progress("copying", total=rows_to_copy(source)) as advance,
+    ):
+        report = copy_database(source, target, lambda _table, rows: advance(rows))
+    if as_json:
+        print(json.dumps([vars(r) for r in report], indent=2))
+        return
+    table = Table(title=f"copied to {target.url.render_as_string(hide_password=True)}")
+    for column in ("table", "rows", "copied now"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for r in report:
+        table.add_row(r.table, f"{r.target_rows:,}", f"{r.copied:,}")
+    out.print(table)

@@ -1,4 +1,4 @@
-"""Loading and compiling the red-flag rules of `triage_rules.toml`.
+"""Loading and compiling the red-flag rules of `rules.toml`.
 
 The file is data: rules, context cues, misspelling tables (docs/triage.md describes the format).
 Loading turns it into precompiled patterns and reports every problem as a TriageRulesError
