@@ -211,6 +211,7 @@ def serve(
         port=port,
         interface=Interfaces.ASGI,
         workers=workers,
+        respawn_failed_workers=True,  # a worker that dies is replaced; the others serve meanwhile
         log_level=LogLevels.warning,
     ).serve(target_loader=partial(worker_app, database_url), wrap_loader=False)
 
