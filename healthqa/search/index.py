@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -67,7 +68,9 @@ class SearchIndex:
             mark = watermark(engine)  # before loading: later changes are caught by refresh()
             docs = load_docs(engine)
             fresh = not rebuild and _read_state(path) == _state(mark, embedder)
-            # stale, or never built: rebuilding the lexical part takes seconds
+            if not fresh:  # stale, or never built: rebuilding the lexical part takes seconds
+                # First forget the old state: a build killed half-way must not pass for fresh.
+                (path / STATE).unlink(missing_ok=True)
             lexical = (
                 LexicalIndex(path / "lexical")
                 if fresh
@@ -123,7 +126,11 @@ class SearchIndex:
         return len(changed) + len(gone)
 
     def _write_state(self, mark: Watermark) -> None:
-        (self.path / STATE).write_text(json.dumps(_state(mark, self.embedder)))
+        """Record what the index on disk holds; written whole or not at all (a crash mid-write
+        leaves the old state, never half a file)."""
+        partial = self.path / f"{STATE}.partial"
+        partial.write_text(json.dumps(_state(mark, self.embedder)))
+        os.replace(partial, self.path / STATE)
 
 
 @contextmanager
