@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: data_dir() / "cache")
     topics_file: Path | None = None
     spam_rules_file: Path | None = None  # default: the bundled screening/spam_rules.toml
+    featured_file: Path | None = None  # curated Popular questions; default: web/featured.toml
     index_dir: Path | None = None  # default: <data folder>/index/<hash of the database URL>
     model_path: Path | None = None  # a sentence-transformers folder; default: bundled MiniLM
     medquad_url: str = MEDQUAD_URL

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from healthqa.config import Settings, load_settings
 from healthqa.ingest import ImportSummary, import_demo
 from healthqa.ingest.topics import TopicRules, load_rules
-from healthqa.ingest.write import sync_topics
+from healthqa.ingest.write import fill_display_titles, sync_topics
 from healthqa.screening import SpamRules, load_spam_rules
 from healthqa.search.ask import AskResult
 from healthqa.search.ask import ask as ask_index
@@ -28,12 +28,14 @@ from healthqa.triage import Triage, triage
 
 def open_kb(url: str | None = None, *, settings: Settings | None = None) -> Engine:
     """The database at `url` (default: the configured one), migrated, its topics in step with
-    the site's topic rules."""
+    the site's topic rules, and every question with its display title (a base from before
+    display titles gets them here, once)."""
     settings = settings or load_settings(database_url=url)
     engine = connect(settings.database_url)
     migrate(engine)
     with engine.begin() as conn:
         sync_topics(conn, load_rules(settings.topics_file))
+    fill_display_titles(engine)
     return engine
 
 

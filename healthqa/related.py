@@ -60,7 +60,8 @@ class RelatedItem:
     """One line of the Related list: a stored question and why it is listed."""
 
     id: str  # external id
-    title: str
+    title: str  # as the source wrote it
+    display_title: str  # as a page shows it
     snippet: str
     topic: str
     question_type: str | None
@@ -300,7 +301,13 @@ def _item(c: _Candidate) -> RelatedItem:
         reason = "similar question" if c.score >= SIMILAR else "same topic"
     doc = c.doc
     return RelatedItem(
-        doc.external_id, doc.title, _snippet(doc), doc.topic, doc.question_type, reason
+        doc.external_id,
+        doc.title,
+        doc.display_title,
+        _snippet(doc),
+        doc.topic,
+        doc.question_type,
+        reason,
     )
 
 

@@ -1,6 +1,6 @@
 """Helpers for the tests that drive Debian's Chromium against `healthqa serve`: the launch
-options (the machine has no internet), a free port, waiting for the server, and skipping or
-failing (in CI) when the browser is missing."""
+options (the machine has no internet), a free port, waiting for the server, skipping or
+failing (in CI) when the browser is missing, and axe-core's accessibility checks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,31 @@ def chromium() -> Iterator[Any]:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@cache
+def axe_script() -> str:
+    """axe-core's axe.min.js as the axe-playwright-python package installed it: never fetched."""
+    try:
+        return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+    except ModuleNotFoundError:
+        missing("axe-playwright-python is not installed (pip install -e '.[dev]')")
+        raise
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it stands, every rule axe runs by default (WCAG 2.x
+    A and AA, best practices). The page's context must bypass the site's Content-Security-Policy,
+    which rightly refuses the inline script that carries axe."""
+    page.add_script_tag(content=axe_script())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    violations: list[dict[str, Any]] = result["violations"]
+    return violations
+
+
+def axe_report(violations: list[dict[str, Any]]) -> str:
+    """One line a violation: rule, impact, what it asks, and where."""
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in violations
+    )

@@ -255,3 +255,24 @@ def test_an_edited_question_is_screened_with_the_sites_own_rules(
             select(Submission.spam_score).where(Submission.question_id == submission.question_id)
         )
     assert score is not None and score >= 5.0  # the site's "miracle" rule, not the bundled ones
+
+
+def test_an_edited_question_gets_the_display_title_of_its_new_title(
+    engine: Engine, index: SearchIndex
+) -> None:
+    """An asker's edit and a moderator's both store the display title of the new title
+    (healthqa/ingest/titles.py): a question typed in lower case gets its capital and "?"."""
+    sent = send(engine, index, "how long does morning sickness last", confirm_new=True)
+    assert display_title_of(engine, sent.id) == "How long does morning sickness last?"
+    kb = KnowledgeBase(engine, index)
+    asking.edit(kb, asking.find(engine, sent.token), "is morning sickness worse with twins", "")
+    assert display_title_of(engine, sent.id) == "Is morning sickness worse with twins?"
+    moderator = Actor(None, "mod@example.org")
+    act_on_question(engine, moderator, sent.id, "edit", title="does ginger help morning sickness")
+    assert display_title_of(engine, sent.id) == "Does ginger help morning sickness?"
+
+
+def display_title_of(engine: Engine, external_id: str) -> str | None:
+    with engine.connect() as conn:
+        query = select(Question.display_title).where(Question.external_id == external_id)
+        return conn.scalar(query)

@@ -42,6 +42,7 @@ UNITS = {
     "errors": "the exceptions a user can act on",
     "progress": "progress bars for long runs",
     "formats": "readers of the data sets' file formats",
+    "reading": "reading level of a text (textstat), standing alone",
     "encoder": "the sentence encoder that search and triage share",
     "store": "the database: tables, engine, queries, migrations",
     "ingest": "importers, one per source format",
@@ -59,6 +60,7 @@ BOTTOM = frozenset({"config", "errors", "progress", "formats"})
 ONLY = {  # the units a unit may import (besides itself), and no other
     "config": frozenset(),
     "formats": frozenset(),
+    "reading": frozenset(),
     "errors": BOTTOM - {"errors"},
     "progress": BOTTOM - {"progress"},
     "encoder": frozenset({"config", "errors", "progress"}),
@@ -78,6 +80,7 @@ NEVER = {  # the units above a unit, which it must not import
 LOADS = {  # what `import <name>` in a fresh interpreter may load of healthqa, by unit
     "healthqa.triage": frozenset({FACE, "triage", "config", "errors", "encoder", "formats"}),
     "healthqa.store": frozenset({FACE, "store", "config", "errors", "progress"}),
+    "healthqa.reading": frozenset({FACE, "reading"}),
     "healthqa": frozenset({FACE}),
 }
 

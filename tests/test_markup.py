@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from healthqa.people.markup import MAX_MARKDOWN, TAGS, plain_text, render_markdown
+from healthqa.people.markup import MAX_MARKDOWN, TAGS, plain_blocks, plain_text, render_markdown
 
 REL = "nofollow ugc noopener"
 
@@ -145,6 +145,15 @@ def test_plain_text_drops_markup_and_collapses_space() -> None:
     text = "## Fever\n\nTake **paracetamol**,  see [NHS](https://www.nhs.uk).\n\n- rest\n- drink"
 
     assert plain_text(text) == "Fever Take paracetamol, see NHS. rest drink"
+
+
+def test_plain_blocks_keep_each_paragraph_heading_and_list_item_apart() -> None:
+    text = "## Fever\n\nTake **paracetamol**,\nsee [NHS](https://www.nhs.uk).\n\n- rest\n- drink"
+
+    assert plain_blocks(text) == ["Fever", "Take paracetamol, see NHS.", "rest", "drink"]
+    assert " ".join(plain_blocks(text)) == plain_text(text)
+    assert plain_blocks("5 &lt; 6 & <b>bold</b>") == ["5 < 6 & <b>bold</b>"]
+    assert plain_blocks("  \n ") == []
 
 
 def test_plain_text_is_text_not_html() -> None:

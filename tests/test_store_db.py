@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, insert, inspect, select, text, update
 
+from healthqa.ingest.write import fill_display_titles
 from healthqa.kb import open_kb
 from healthqa.store import DatabaseURLError, connect, migrate
 from healthqa.store.db import MIGRATIONS
+from healthqa.store.models import Question, Source, Topic
 
 
 def test_sqlite_file_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -29,6 +31,47 @@ def test_migrations_create_every_table_and_are_idempotent(engine: Engine) -> Non
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == _head()
         assert conn.scalar(text("SELECT count(*) FROM topics")) >= 15
+
+
+OLD_QUESTIONS = {
+    "GHR_0000001_Sec1": ("What is (are) Aarskog-Scott syndrome?", "Aarskog-Scott syndrome"),
+    "MPlusHealthTopics_0000002_Sec1": ("What is (are) Kidney Stones?", "Kidney Stones"),
+    "site-1": ("Can I take ibuprofen for a sprained ankle?", ""),
+}
+SHOWN = {
+    "GHR_0000001_Sec1": "What is Aarskog-Scott syndrome?",
+    "MPlusHealthTopics_0000002_Sec1": "What are kidney stones?",
+    "site-1": "Can I take ibuprofen for a sprained ankle?",
+}
+
+
+def test_a_base_from_before_display_titles_gets_them_when_opened(db_url: str) -> None:
+    """Migration 0005 adds questions.display_title empty (the store cannot compute it);
+    open_kb fills every empty one, in batches, and a second fill finds nothing to do."""
+    engine = connect(db_url)
+    migrate(engine, "0004")
+    with engine.begin() as conn:
+        topic = conn.scalar(insert(Topic).values(slug="t", name="T").returning(Topic.id))
+        source = conn.scalar(insert(Source).values(key="s", name="S").returning(Source.id))
+        for external_id, (title, focus) in OLD_QUESTIONS.items():
+            row = {"external_id": external_id, "title": title, "focus": focus}
+            conn.execute(
+                insert(Question).values(topic_id=topic, source_id=source, content_hash="x", **row)
+            )
+    engine.dispose()
+    engine = open_kb(db_url)
+    assert _display_titles(engine) == SHOWN
+    assert fill_display_titles(engine) == 0
+    with engine.begin() as conn:  # a change of the rules empties the column: it is redone
+        conn.execute(update(Question).values(display_title=None))
+    assert fill_display_titles(engine, batch=2) == 3
+    assert _display_titles(engine) == SHOWN
+    engine.dispose()
+
+
+def _display_titles(engine: Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(Question.external_id, Question.display_title)).all())
 
 
 def _head() -> str | None:

@@ -1,32 +1,62 @@
 """One real browser on the real server: Debian's Chromium, driven by Playwright, against
-`healthqa serve` on a free localhost port.
+`healthqa serve` on a free localhost port: asking and reading, then the article, home and topic
+pages read for errors and checked with axe-core.
 
 Skipped (with a message) only when Chromium or Playwright is missing and CI is not set; in CI
 a missing browser fails the run."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import chromium, free_port, wait_until_up
+from tests.browser import axe_report, axe_violations, chromium, free_port, wait_until_up
+from tests.web import EXTRA
+
+HEALTHQA = Path(sys.executable).with_name("healthqa")  # the installed command
+# Written into the served site once it runs: a MedQuAD-style answer with a heading (a short line
+# leading into more text, as many MedQuAD answers have) and a hostile title.
+LATER = [
+    *(line for line in EXTRA if line.get("key") == "GHR" or line.get("id") == "hostile-1"),
+    {
+        "id": "GHR_0000002_Sec1",
+        "title": "What are the signs of Aarskog-Scott syndrome?",
+        "topic": "genetic-conditions",
+        "source": "GHR",
+        "focus": "Aarskog-Scott syndrome",
+        "focus_category": "Disease",
+        "answers": [
+            {
+                "body": "Aarskog-Scott syndrome is a genetic disorder.\n\nSigns and symptoms\n"
+                "Signs include short stature and facial differences."
+            }
+        ],
+    },
+]
+READ = ["/", "/topics/genetic-conditions", "/q/GHR_0000002_Sec1", "/q/demo-0025", "/q/hostile-1"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("served")
+
+
+@pytest.fixture(scope="module")
+def server(folder: Path) -> Iterator[str]:
     """`healthqa serve` on the demo corpus (loaded on first start), in its own process."""
-    folder = tmp_path_factory.mktemp("served")
     port = free_port()
     env = os.environ | {"HEALTHQA_HOME": str(folder), "HEALTHQA_NO_PROGRESS": "1"}
     env.pop("HEALTHQA_DATABASE_URL", None)
-    healthqa = Path(sys.executable).with_name("healthqa")  # the installed command
-    command = [str(healthqa), "--db", str(folder / "kb.db"), "serve"]
+    command = [str(HEALTHQA), "--db", str(folder / "kb.db"), "serve"]
     log = (folder / "server.log").open("wb")
     server = subprocess.Popen(
         [*command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -87,3 +117,51 @@ def test_ask_as_you_type_then_without_javascript_then_read_and_walk(
     context.close()
 
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p]
+
+
+def test_article_home_and_topic_pages_have_no_errors_and_pass_axe(
+    server: str, folder: Path, browser: Any
+) -> None:
+    (folder / "later.jsonl").write_text("\n".join(json.dumps(line) for line in LATER))
+    env = os.environ | {"HEALTHQA_HOME": str(folder), "HEALTHQA_NO_PROGRESS": "1"}
+    db = ["--db", str(folder / "kb.db")]
+    imported = [str(HEALTHQA), *db, "import", "jsonl", str(folder / "later.jsonl")]
+    subprocess.run(imported, env=env, check=True, capture_output=True)
+    published(f"{server}{READ[2]}")
+
+    problems: list[str] = []
+    page = browser.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on("dialog", lambda dialog: (problems.append("a script ran"), dialog.dismiss()))
+    for url in READ:
+        response = page.goto(f"{server}{url}")
+        assert response is not None and response.ok, url
+    page.close()
+    assert problems == []
+
+    # axe-core comes in as an inline script, which the site's Content-Security-Policy refuses:
+    # these contexts alone bypass it. Phone and desktop widths (the CSS changes at 48rem).
+    found: dict[str, str] = {}
+    for width, height in ((390, 844), (1280, 900)):
+        context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height})
+        page = context.new_page()
+        for url in READ:
+            page.goto(f"{server}{url}")
+            if violations := axe_violations(page):
+                found[f"{url} at {width}px"] = axe_report(violations)
+        context.close()
+    assert not found, "\n".join(f"{where}:\n{report}" for where, report in found.items())
+
+
+def published(url: str, seconds: float = 30) -> None:
+    """Wait until the running site shows a page written into its database from outside."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -46,16 +46,16 @@ def test_article_shows_question_answers_and_sources(client: TestClient) -> None:
     assert "Medical disclaimer" in html
 
 
-def test_article_has_qapage_structured_data(client: TestClient) -> None:
+def test_article_has_structured_data(client: TestClient) -> None:
+    """Answered by its source only: a MedicalWebPage (test_web_structured_data has the rest)."""
     html = client.get(ARTICLE).text
     found = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert found
     data = json.loads(found.group(1))
-    assert data["@type"] == "QAPage"
-    question = data["mainEntity"]
-    assert question["name"].startswith("Lower back pain since my IUD")
-    assert question["answerCount"] == len(question["suggestedAnswer"]) >= 1
-    assert question["suggestedAnswer"][0]["text"].startswith("Cramping and a dull")
+    assert data["@type"] == "MedicalWebPage"
+    assert data["name"].startswith("Lower back pain since my IUD")
+    assert len(data["mainContentOfPage"]) >= 1
+    assert data["mainContentOfPage"][0]["text"].startswith("Cramping and a dull")
 
 
 def test_a_wrong_or_missing_slug_redirects_to_the_canonical_url(client: TestClient) -> None:
@@ -137,7 +137,7 @@ def test_hostile_text_is_escaped_everywhere(client: TestClient) -> None:
         assert "alert" in body, url
     ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', article.text, re.S)
     assert ld and "<" not in ld.group(1)
-    assert json.loads(ld.group(1))["mainEntity"]["name"] == f"Is {HOSTILE} a rash?"
+    assert json.loads(ld.group(1))["name"] == f"Is {HOSTILE} a rash?"
 
 
 def test_pending_questions_are_never_shown(client: TestClient) -> None:

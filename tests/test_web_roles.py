@@ -99,6 +99,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("/search", "GET"): Expect(None, 200),
     ("/docs", "GET"): Expect(None, 200),
     ("/api/v1/ask", "GET"): Expect(None, 200, query="q=back+pain&k=1"),
+    ("/api/v1/home", "GET"): Expect(None, 200),
     ("/api/v1/search", "GET"): Expect(None, 200, query="q=pain&per_page=1"),
     ("/api/v1/questions", "GET"): Expect(None, 200),
     ("/api/v1/questions/{question_id}", "GET"): Expect(None, 200),

@@ -9,7 +9,7 @@ such site shared by the tests of a module; tests that change the site build thei
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,21 +81,29 @@ ARTICLE = "/q/demo-0001/lower-back-pain-since-my-iud-was-put-in-what-should-i-do
 
 
 @contextmanager
-def demo_site(folder: Path) -> Iterator[TestClient]:
-    """The demo corpus plus EXTRA in a SQLite file in `folder`, served in-process."""
+def demo_site(
+    folder: Path,
+    extra: Sequence[object] = EXTRA,
+    *,
+    demo: bool = True,
+    **app_options: Any,
+) -> Iterator[TestClient]:
+    """The demo corpus (unless not `demo`) plus `extra` (JSONL lines) in a SQLite file in
+    `folder`, served in-process (`app_options` go to `create_app`)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HEALTHQA_HOME", str(folder / "home"))
         for name in ("HEALTHQA_DATABASE_URL", "HEALTHQA_CONFIG", "HEALTHQA_TOPICS_FILE"):
             env.delenv(name, raising=False)
         url = f"sqlite:///{folder / 'kb.db'}"
         engine = open_kb(url)
-        import_demo(engine)
-        (folder / "extra.jsonl").write_text("\n".join(json.dumps(line) for line in EXTRA))
+        if demo:
+            import_demo(engine)
+        (folder / "extra.jsonl").write_text("\n".join(json.dumps(line) for line in extra))
         import_jsonl(engine, folder / "extra.jsonl")
         # plain http to "testserver": let the client keep cookies (test_web_people checks
         # that they are Secure by default)
         settings = load_settings(database_url=url, index_dir=folder / "index", secure_cookies=False)
-        app = create_app(engine, open_index(engine, settings), settings)
+        app = create_app(engine, open_index(engine, settings), settings, **app_options)
         with TestClient(app) as client:
             yield client
         engine.dispose()

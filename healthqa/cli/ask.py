@@ -90,7 +90,7 @@ def _print_result(result: AskResult) -> None:
         out.print("No stored question matches yet. You can ask an expert on the website.")
     for n, m in enumerate(result.matches, 1):
         out.print(
-            f"\n[bold]{n}. {m.title}[/bold]  [dim]{m.id} · score {m.score:.3f}[/dim]",
+            f"\n[bold]{n}. {m.display_title}[/bold]  [dim]{m.id} · score {m.score:.3f}[/dim]",
             markup=True,
             highlight=False,
         )

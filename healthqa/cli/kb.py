@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from healthqa import ingest
@@ -137,10 +138,11 @@ def show(
     question_id: Annotated[str, typer.Argument(help="External id, e.g. GHR_0000001_Sec1.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one question with its answers and sources."""
+    """Show one question with its answers and sources (its display title first, then its
+    title as the source wrote it, where they differ)."""
     with database(ctx) as engine:
         question = get_question(engine, question_id)
-    data = question_dict(question)
+    data = question_dict(question) | {"display_title": question.display_title or question.title}
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -148,7 +150,10 @@ def show(
 
 
 def _print_question(data: dict[str, Any], source: str, attribution: str | None) -> None:
-    out.print(f"[bold]{data['title']}[/bold]  ({data['id']})", markup=True, highlight=False)
+    shown = escape(data["display_title"])
+    out.print(f"[bold]{shown}[/bold]  ({data['id']})", markup=True, highlight=False)
+    if data["display_title"] != data["title"]:
+        out.print(f"as written by the source: {data['title']}", markup=False, highlight=False)
     facts = [f"topic: {data['topic']}", f"type: {data.get('question_type', '-')}"]
     facts += [f"focus: {data.get('focus', '-')}", f"source: {source}"]
     out.print(" · ".join(facts), markup=False, highlight=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from healthqa.config import load_settings
 from healthqa.ingest.records import (
@@ -23,6 +23,7 @@ from healthqa.ingest.records import (
     SourceRecord,
     check,
 )
+from healthqa.ingest.titles import MAX_CHARS, display_title
 from healthqa.ingest.topics import TopicHints, TopicRules, load_rules
 from healthqa.progress import progress
 from healthqa.store.models import Answer, Question, Source, Topic
@@ -261,6 +262,9 @@ def _row(
     return {
         "external_id": r.external_id,
         "title": r.title,
+        "display_title": shown_title(
+            r.title, r.focus, r.synonyms, r.semantic_types, r.focus_category
+        ),
         "body": r.body,
         "focus": r.focus,
         "focus_category": r.focus_category,
@@ -279,6 +283,58 @@ def _row(
         "content_hash": digest,
         "updated_at": now,
     }
+
+
+def shown_title(
+    title: str,
+    focus: str = "",
+    synonyms: Sequence[str] = (),
+    semantic_types: Sequence[str] = (),
+    category: str | None = None,
+) -> str:
+    """The display title stored beside `title` (ingest/titles.py); the title itself in the rare
+    case that the display one would not fit its column."""
+    shown = display_title(
+        title, focus, synonyms=synonyms, semantic_types=semantic_types, category=category
+    )
+    return shown if len(shown) <= MAX_CHARS else title
+
+
+def fill_display_titles(engine: Engine, batch: int = BATCH) -> int:
+    """Give every question without a display title its display title, `batch` questions a
+    transaction; returns how many. For a base from before display titles (or one whose column a
+    change of the rules emptied): run by `healthqa.kb.open_kb`, cheap when none is missing, and
+    safe to run twice or from two processes at once (the same rows get the same titles)."""
+    missing = Question.display_title.is_(None)
+    with engine.connect() as conn:
+        total = conn.scalar(select(func.count(Question.id)).where(missing)) or 0
+    if not total:
+        return 0
+    named = (Question.title, Question.focus, Question.synonyms, Question.semantic_types)
+    columns = (Question.id, *named, Question.focus_category)
+    change = update(Question).where(Question.id == bindparam("qid"))
+    done, after = 0, 0
+    with progress("display titles", total=total) as advance:
+        while True:
+            with engine.begin() as conn:
+                rows = conn.execute(
+                    select(*columns)
+                    .where(missing, Question.id > after)
+                    .order_by(Question.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    return done
+                titles = [
+                    {
+                        "qid": r[0],
+                        "shown": shown_title(r[1], r[2] or "", r[3] or (), r[4] or (), r[5]),
+                    }
+                    for r in rows
+                ]
+                conn.execute(change.values(display_title=bindparam("shown")), titles)
+            after, done = rows[-1][0], done + len(rows)
+            advance(len(rows))
 
 
 def _created(record: QuestionRecord, now: datetime) -> dict[str, datetime]:

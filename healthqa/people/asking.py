@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from healthqa.errors import Conflict, NotFound, Refused
 from healthqa.ingest.records import QuestionRecord, SourceRecord
-from healthqa.ingest.write import write_in
+from healthqa.ingest.write import shown_title, write_in
 from healthqa.kb import KnowledgeBase
 from healthqa.people import limits
 from healthqa.people.accounts.sessions import token_hash
@@ -273,6 +273,7 @@ def edit(kb: KnowledgeBase, submission: Submission, title: str, details: str) ->
             .where(Question.id == submission.question_id)
             .values(
                 title=found["title"],
+                display_title=shown_title(found["title"]),
                 body=found["details"],
                 status="pending",
                 updated_at=datetime.now(UTC),

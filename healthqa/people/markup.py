@@ -61,6 +61,20 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(without_tags)).strip()
 
 
+def plain_blocks(markdown: str) -> list[str]:
+    """The words of each paragraph, heading, list item and table cell of `markdown`, without
+    markup, one string each (where a block ends a sentence ends: healthqa.reading)."""
+    out = []
+    for token in _markdown.parse(markdown[:MAX_MARKDOWN]):
+        if token.type == "inline":
+            words = "".join(
+                " " if child.type.endswith("break") else child.content
+                for child in token.children or []
+            )
+            out.append(" ".join(words.split()))
+    return [block for block in out if block]
+
+
 def _retag(token: Token) -> None:
     """Headings HEADING_SHIFT levels down; strikethrough as <del> (markdown-it writes <s>)."""
     if token.type in ("heading_open", "heading_close"):

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from healthqa.errors import NotFound, Refused
+from healthqa.ingest.write import shown_title
 from healthqa.kb import KnowledgeBase
 from healthqa.people import limits
 from healthqa.people.accounts.users import Account
@@ -193,7 +194,8 @@ def _question_change(
             f"an edited question needs a title of 1 to {TITLE_CHARS} characters"
             f" and details of at most {DETAILS_CHARS:,}"
         )
-    return {"title": title, "body": (body or "").strip()}
+    shown = shown_title(title, q.focus, q.synonyms, q.semantic_types, q.focus_category)
+    return {"title": title, "display_title": shown, "body": (body or "").strip()}
 
 
 def act_on_answer(

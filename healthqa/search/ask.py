@@ -46,7 +46,8 @@ class Why:
 @dataclass
 class Match:
     id: str
-    title: str
+    title: str  # as the source wrote it
+    display_title: str  # as a page shows it (healthqa/ingest/titles.py)
     snippet: str
     score: float
     source: str
@@ -171,6 +172,7 @@ def _match(doc: SearchDoc, c: rank.Candidate, words: list[str]) -> Match:
     return Match(
         id=doc.external_id,
         title=doc.title,
+        display_title=doc.display_title,
         snippet=snippet(doc.answer),
         score=round(c.score, 4),
         source=doc.source,

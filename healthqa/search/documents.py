@@ -20,7 +20,8 @@ class SearchDoc:
 
     id: int
     external_id: str
-    title: str
+    title: str  # as the source wrote it: what the indexes read
+    display_title: str  # as pages show it (ingest/titles.py)
     body: str
     focus: str
     synonyms: tuple[str, ...]
@@ -72,6 +73,7 @@ def load_docs(
             Question.id,
             Question.external_id,
             Question.title,
+            func.coalesce(Question.display_title, Question.title),
             Question.body,
             Question.focus,
             Question.synonyms,
@@ -98,15 +100,16 @@ def load_docs(
                 r[0],
                 r[1],
                 r[2],
-                r[3] or "",
+                r[3],
                 r[4] or "",
-                tuple(r[5] or ()),
-                r[6],
+                r[5] or "",
+                tuple(r[6] or ()),
                 r[7],
                 r[8],
                 r[9],
                 r[10],
-                r[11] or "",
+                r[11],
+                r[12] or "",
             )
             for r in conn.execute(query)
         ]

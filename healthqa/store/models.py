@@ -5,12 +5,13 @@ Every schema change goes through an Alembic migration in `store/migrations/versi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -80,6 +81,9 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
+    # The title as pages show it (healthqa/ingest/titles.py); `title` stays as the source wrote
+    # it. NULL until computed: imports fill it, and open_kb fills rows from before it existed.
+    display_title: Mapped[str | None] = mapped_column(String(600))
     body: Mapped[str] = mapped_column(Text, default="")
     focus: Mapped[str] = mapped_column(String(300), default="")
     focus_category: Mapped[str | None] = mapped_column(String(50))
@@ -312,3 +316,18 @@ class SiteKey(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class ReadingCount(Base):
+    """How often a question was read, and opened from the ask page, on one day (UTC): every
+    worker adds its batch to these rows (healthqa.store.counts). Nothing about who read."""
+
+    __tablename__ = "reading_counts"
+    __table_args__ = (Index("ix_reading_counts_day", "day"),)
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    asks: Mapped[int] = mapped_column(Integer, default=0)

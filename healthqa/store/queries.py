@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -137,32 +138,45 @@ def list_sources(engine: Engine) -> list[Source]:
         return list(s.scalars(select(Source).where(has_published).order_by(Source.name)))
 
 
-def popular_questions(engine: Engine, limit: int = 10) -> list[Question]:
-    """Published questions with the most answers, newest first among equals.
+def published_by_ids(engine: Engine, external_ids: Sequence[str]) -> list[Question]:
+    """The published questions among `external_ids`, in that order; other ids are skipped."""
+    query = (
+        select(Question)
+        .where(Question.external_id.in_(external_ids), Question.status == PUBLISHED)
+        .options(selectinload(Question.topic), selectinload(Question.source))
+    )
+    with Session(engine) as s:
+        found = {q.external_id: q for q in s.scalars(query)}
+    return [found[i] for i in dict.fromkeys(external_ids) if i in found]
 
-    The knowledge base keeps no page views, so the number of answers stands in for popularity.
-    """
-    answers = (
-        select(Answer.question_id, func.count(Answer.id).label("n"))
-        .group_by(Answer.question_id)
+
+def first_of_each_topic(engine: Engine) -> list[Question]:
+    """Each topic's first published question with a published answer (the lowest id), the
+    topics in their display order."""
+    answered = exists().where(Answer.question_id == Question.id, Answer.status == PUBLISHED)
+    firsts = (
+        select(func.min(Question.id).label("id"))
+        .where(Question.status == PUBLISHED, answered)
+        .group_by(Question.topic_id)
         .subquery()
     )
     query = (
         select(Question)
-        .join(answers, answers.c.question_id == Question.id)
-        .where(Question.status == PUBLISHED)
+        .join(firsts, firsts.c.id == Question.id)
+        .join(Topic, Topic.id == Question.topic_id)
         .options(selectinload(Question.topic), selectinload(Question.source))
-        .order_by(answers.c.n.desc(), Question.created_at.desc(), Question.id.desc())
-        .limit(limit)
+        .order_by(Topic.position, Question.id)
     )
     with Session(engine) as s:
         return list(s.scalars(query))
 
 
 def published_pages(engine: Engine) -> list[tuple[str, str, datetime]]:
-    """(external id, title, last update) of every published question, by id: the sitemap."""
+    """(external id, display title, last update) of every published question, by id: the
+    sitemap (a question's URL is made from its display title, or its title until that is set)."""
+    shown = func.coalesce(Question.display_title, Question.title)
     query = (
-        select(Question.external_id, Question.title, Question.updated_at)
+        select(Question.external_id, shown, Question.updated_at)
         .where(Question.status == PUBLISHED)
         .order_by(Question.id)
     )

@@ -17,6 +17,7 @@ from healthqa.web.service import (
     AnswerInfo,
     Article,
     Asked,
+    Home,
     QuestionList,
     RelatedLink,
     SearchResult,
@@ -43,6 +44,13 @@ def ask(
 
     When `triage.advice` is set, show it before any answer."""
     return service.ask(site_of(request), q, k, topic)
+
+
+@router.get("/home")
+def home(request: Request) -> Home:
+    """What the home page shows: topics, the newest questions and the popular ones: first the
+    `popular_counted` read most here over the last 30 days, then curated ones."""
+    return service.home(site_of(request))
 
 
 @router.get("/search")

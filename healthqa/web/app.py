@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -15,10 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
 
+from healthqa import reading
 from healthqa.config import Settings
 from healthqa.kb import open_kb
 from healthqa.search.index import SearchIndex
 from healthqa.web import api, api_people, errors, experts, feeds, moderators, pages, people, service
+from healthqa.web.counting import Tally
 from healthqa.web.middleware import CatchUp, ConditionalGet, RefuseNul, SecurityHeaders
 from healthqa.web.render import STATIC
 from healthqa.web.site import Site
@@ -35,16 +38,24 @@ def create_app(
     settings: Settings | None = None,
     *,
     warm: bool = False,
+    tally: Tally | Literal[False] | None = None,
 ) -> FastAPI:
     """The site over `engine`. Without `index` the search index is opened on first use, or at
-    startup when `warm` (what `healthqa serve` does, so no visitor waits for it)."""
-    site = Site(engine, index, settings)
+    startup when `warm` (what `healthqa serve` does, so no visitor waits for it). `tally`
+    counts what people read (default: a `Tally` flushing every few seconds; False: nothing is
+    counted); it flushes from startup on, and a last time at shutdown."""
+    counts = Tally(engine) if tally is None else tally or None
+    site = Site(engine, index, settings, tally=counts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if counts is not None:
+            counts.start()
         if warm:
             await run_in_threadpool(_warm, site)
         yield
+        if counts is not None:
+            await run_in_threadpool(counts.stop)
 
     app = FastAPI(
         title="healthqa",
@@ -73,8 +84,10 @@ def create_app(
 
 
 def _warm(site: Site) -> None:
-    """Open the search index, and let related questions build what they keep for every page."""
+    """Open the search index, let related questions build what they keep for every page, and
+    load what grades reading levels."""
     site.version()
+    reading.load()
     first = next(iter(site.index.docs), None)
     if first is not None:
         service.related(site, first)

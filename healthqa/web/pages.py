@@ -17,7 +17,7 @@ from healthqa.people import asking
 from healthqa.people.asking import AlreadyAnswered, QuestionRefused
 from healthqa.people.limits import TITLE_CHARS, RateLimited
 from healthqa.search.ask import AskError
-from healthqa.web import service, text
+from healthqa.web import counting, service, text
 from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer
 from healthqa.web.cache import CachedPage
 from healthqa.web.errors import status_of
@@ -63,6 +63,7 @@ async def article(request: Request, external_id: str, slug: str) -> Response:
     cached = await _article(request, external_id)
     if request.url.path != cached.location:
         return RedirectResponse(cached.location, status_code=301)
+    counting.count(site_of(request).tally, request, external_id)
     return _send(request, cached)
 
 
@@ -80,7 +81,7 @@ async def _article(request: Request, external_id: str) -> CachedPage:
 
 def _render_article(site: Site, external_id: str, base: str, version: object) -> CachedPage:
     a = service.article(site, external_id)
-    summary = a.answers[0].text if a.answers else (a.body or a.title)
+    summary = a.answers[0].text if a.answers else (a.body or a.display_title)
     html = render(
         "article.html",
         article=a,

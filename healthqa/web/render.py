@@ -1,13 +1,13 @@
 """Templates: one Jinja2 environment with autoescape on for every template, the filters the
 pages use, the limits and choices the forms offer (`limits`, `flag_reasons`: the library's own,
-so a form never disagrees with the check behind it), and the structured data (schema.org
-JSON-LD) search engines read."""
+so a form never disagrees with the check behind it), and the structured data search engines
+read (schema.org JSON-LD, built in `structured.py`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from healthqa.people import limits
 from healthqa.people.moderating import FLAG_REASONS
 from healthqa.search import ask
 from healthqa.web import text
-from healthqa.web.service import Article
+from healthqa.web.structured import structured_data
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -53,10 +53,6 @@ def day(when: datetime) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def iso(when: datetime) -> str:
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat(timespec="seconds")
-
-
 def json_script(data: Any) -> Markup:
     """JSON safe inside <script>: no '<', '>' or '&' can close the element or open a comment."""
     dumped = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -64,34 +60,6 @@ def json_script(data: Any) -> Markup:
         dumped = dumped.replace(char, escaped)
     dumped = dumped.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(dumped)  # noqa: S704 - every character that matters in HTML is escaped above
-
-
-def qa_page(article: Article, base: str) -> dict[str, Any]:
-    """schema.org QAPage data for an article (what search engines show as Q&A results)."""
-    answers = [
-        {
-            "@type": "Answer",
-            "text": a.text,
-            "dateCreated": iso(a.created),
-            "url": f"{base}{article.url}#a{a.id}",
-            "author": {
-                "@type": "Person" if a.author_role else "Organization",
-                "name": a.author or article.source.name,
-            },
-        }
-        for a in article.answers
-    ]
-    question: dict[str, Any] = {
-        "@type": "Question",
-        "name": article.title,
-        "text": article.body or article.title,
-        "answerCount": len(answers),
-        "dateCreated": iso(article.created),
-        "author": {"@type": "Organization", "name": article.source.name},
-    }
-    if answers:
-        question["suggestedAnswer"] = answers
-    return {"@context": "https://schema.org", "@type": "QAPage", "mainEntity": question}
 
 
 def environment() -> Environment:
@@ -106,14 +74,14 @@ def environment() -> Environment:
         blocks=text.blocks,
         highlight=text.highlight,
         day=day,
-        iso=iso,
+        iso=text.iso,
         json_script=json_script,
         thousands=lambda n: f"{n:,}",
     )
     env.globals.update(
         static=static,
         site_name=SITE_NAME,
-        qa_page=qa_page,
+        structured_data=structured_data,
         limits=FORM_LIMITS,
         flag_reasons=FLAG_REASONS,
     )

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from healthqa import reading
 from healthqa.errors import NotFound, Refused
 from healthqa.people import markup
 from healthqa.people.answering import endorsers, verified_authors
+from healthqa.reading import Reading
 from healthqa.related import related as related_questions
 from healthqa.search.ask import Match, Understanding
 from healthqa.search.lexical import terms
@@ -29,17 +31,23 @@ from healthqa.store.queries import (
     list_sources,
     list_topics,
     neighbours,
-    popular_questions,
 )
-from healthqa.web import text
+from healthqa.web import popular, text
 from healthqa.web.site import Site
 
 RELATED_K = 10
+HOME_LIST = 8  # questions in each of the home page's lists
 CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
 # The longest `q` the pages and /api/v1/ask take (a 422 beyond); longer than what the engine
 # reads (search.ask.MAX_CHARS), so a pasted message is trimmed and says so rather than refused.
 QUERY_CHARS = 5_000
+# Two neighbouring results this close are as good as equal, and the easier to read goes first
+# (reading.prefer_easier; measured in docs/web.md): ask's scores (0 to about 1) by an absolute
+# margin, what 0.01 of cosine similarity adds to them; search's BM25 scores, which grow with the
+# query, by a share of the higher one.
+ASK_TIE = 0.005
+SEARCH_TIE = 0.01
 
 
 class BadParameter(Refused):
@@ -73,10 +81,12 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class QuestionLink:
-    """A question in a list: its title, where it lives, and the start of its answer."""
+    """A question in a list: its title, where it lives, and the start of its answer. Each
+    result carries the `title` as the source wrote it and the `display_title` pages show."""
 
     id: str
     title: str
+    display_title: str
     url: str
     topic: str
     question_type: str | None
@@ -87,6 +97,7 @@ class QuestionLink:
 class RelatedLink:
     id: str
     title: str
+    display_title: str
     url: str
     snippet: str
     topic: str
@@ -97,7 +108,8 @@ class RelatedLink:
 @dataclass(frozen=True)
 class AnswerInfo:
     """One answer. `html` is set for answers written on the site (Markdown, sanitised);
-    `expert` says an expert's account wrote it, `verified` that a moderator checked them."""
+    `expert` says an expert's account wrote it, `verified` that a moderator checked them;
+    `reading` is its reading level (None when too short to grade)."""
 
     id: int
     text: str
@@ -110,6 +122,7 @@ class AnswerInfo:
     verified: bool = False
     edited: datetime | None = None
     endorsed_by: list[str] = field(default_factory=list)
+    reading: Reading | None = None
 
 
 @dataclass
@@ -119,10 +132,12 @@ class Article:
 
     id: str
     title: str
+    display_title: str
     slug: str
     url: str
     body: str
     focus: str
+    focus_category: str | None  # Disease, Drug or Other, where the source says
     question_type: str | None
     topic: TopicInfo
     source: SourceInfo
@@ -158,14 +173,21 @@ class TopicPage:
 
 @dataclass
 class Home:
+    """The home page. The first `popular_counted` of `popular` are the questions read most
+    here over the last 30 days; the others come from the site's curated list."""
+
     topics: list[TopicInfo]
     recent: list[QuestionLink]
     popular: list[QuestionLink]
+    popular_counted: int
 
 
 @dataclass
 class AskMatch(Match):
+    """A match with its page and the reading level of its first answer."""
+
     url: str = ""
+    reading: Reading | None = None
 
 
 @dataclass
@@ -187,6 +209,7 @@ class Asked:
 class SearchHit:
     id: str
     title: str
+    display_title: str
     url: str
     passage: str
     topic: str
@@ -194,6 +217,7 @@ class SearchHit:
     source_name: str
     question_type: str | None
     score: float
+    reading: Reading | None = None  # of the first answer
 
 
 @dataclass
@@ -220,20 +244,28 @@ class Filters:
 
 
 def question_url(external_id: str, title: str) -> str:
+    """A question's page; the slug is made from its display title (an old slug redirects)."""
     return f"/q/{quote(external_id, safe=':')}/{text.slugify(title)}"
+
+
+def shown_title(q: Question) -> str:
+    """The title a page shows: the display title, or the stored one until it is computed."""
+    return q.display_title or q.title
 
 
 def article(site: Site, external_id: str) -> Article:
     q = _published(site, external_id)
     before, after = neighbours(site.engine, q)
-    slug = text.slugify(q.title)
+    shown = shown_title(q)
     return Article(
         id=q.external_id,
         title=q.title,
-        slug=slug,
-        url=question_url(q.external_id, q.title),
+        display_title=shown,
+        slug=text.slugify(shown),
+        url=question_url(q.external_id, shown),
         body=q.body,
         focus=q.focus,
+        focus_category=q.focus_category,
         question_type=q.question_type,
         topic=topic_by_slug(site, q.topic.slug),
         source=_source(q.source),
@@ -289,7 +321,8 @@ def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLin
         RelatedLink(
             id=i.id,
             title=i.title,
-            url=question_url(i.id, i.title),
+            display_title=i.display_title,
+            url=question_url(i.id, i.display_title),
             snippet=i.snippet,
             topic=i.topic,
             question_type=i.question_type,
@@ -330,16 +363,19 @@ def topic_page(site: Site, slug: str, page: int, per_page: int) -> TopicPage:
 
 
 def home(site: Site) -> Home:
-    def build() -> Home:
-        recent = list_questions(site.engine, limit=8)
-        popular = popular_questions(site.engine, limit=8)
-        return Home(
-            topics(site),
-            [question_link(site, q) for q in recent],
-            [question_link(site, q) for q in popular],
-        )
+    """Topics, the newest questions (kept per version of the knowledge base) and the popular
+    ones (kept for a couple of minutes at most: reading counts change between versions)."""
 
-    return site.cached("home", build)
+    def build_recent() -> list[QuestionLink]:
+        return [question_link(site, q) for q in list_questions(site.engine, limit=HOME_LIST)]
+
+    def build_popular() -> tuple[list[QuestionLink], int]:
+        found = popular.popular(site.engine, HOME_LIST, site.settings.featured_file)
+        return [question_link(site, q) for q in found.questions], found.counted
+
+    recent = site.cached("recent", build_recent)
+    links, counted = site.cached("popular", build_popular, seconds=popular.REFRESH_SECONDS)
+    return Home(topics(site), recent, links, counted)
 
 
 def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
@@ -348,12 +384,16 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         _check_choice("topic", topic, [t.slug for t in topics(site)])
     site.version()  # catch the index up with the database
     result = site.ask(q, k, topic)
+    levels = _first_answer_readings(site, [m.id for m in result.matches])
     matches = [
         AskMatch(
-            **{f.name: getattr(m, f.name) for f in fields(Match)}, url=question_url(m.id, m.title)
+            **{f.name: getattr(m, f.name) for f in fields(Match)},
+            url=question_url(m.id, m.display_title),
+            reading=levels[m.id],
         )
         for m in result.matches
     ]
+    matches = reading.prefer_easier(matches, grade_of=_grade, tied=_ask_tied)
     return Asked(
         query=result.query,
         trimmed=result.trimmed,
@@ -407,20 +447,26 @@ def search(
     ]
     paging = _paging(page, per_page, len(docs))
     start = (page - 1) * per_page
+    shown = docs[start : start + per_page]
+    levels = _first_answer_readings(site, [d.external_id for d, _ in shown])
     items = [
         SearchHit(
             id=d.external_id,
             title=d.title,
-            url=question_url(d.external_id, d.title),
+            display_title=d.display_title,
+            url=question_url(d.external_id, d.display_title),
             passage=text.passage(d.answer or d.body, words),
             topic=d.topic,
             source=d.source,
             source_name=d.source_name,
             question_type=d.question_type,
             score=round(score, 3),
+            reading=levels[d.external_id],
         )
-        for d, score in docs[start : start + per_page]
+        for d, score in shown
     ]
+    # within the page, so that paging never shows a question twice or skips one
+    items = reading.prefer_easier(items, grade_of=_grade, tied=_search_tied)
     return SearchResult(query, words, topic, source, question_type, items, paging)
 
 
@@ -456,7 +502,8 @@ def question_link(site: Site, q: Question) -> QuestionLink:
     return QuestionLink(
         id=q.external_id,
         title=q.title,
-        url=question_url(q.external_id, q.title),
+        display_title=shown_title(q),
+        url=question_url(q.external_id, shown_title(q)),
         topic=q.topic.slug,
         question_type=q.question_type,
         snippet=text.snippet(summary, 160),
@@ -487,9 +534,61 @@ def _answers(site: Site, q: Question) -> list[AnswerInfo]:
 
 def _answer(a: Answer, verified: bool = False, endorsed_by: list[str] | None = None) -> AnswerInfo:
     if a.user_id is None:
-        return AnswerInfo(a.id, a.body, a.author, a.author_role, a.source_url, a.created_at)
+        return AnswerInfo(
+            a.id, a.body, a.author, a.author_role, a.source_url, a.created_at,
+            reading=_reading(a.body, markdown=False),
+        )  # fmt: skip
     return AnswerInfo(
         a.id, markup.plain_text(a.body), a.author, a.author_role, a.source_url,
         a.created_at, markup.render_markdown(a.body), True, verified,
         a.edited_at if a.edited_at else None, endorsed_by or [],
+        _reading(a.body, markdown=True),
     )  # fmt: skip
+
+
+def _reading(body: str, *, markdown: bool) -> Reading | None:
+    """An answer's reading level, read block by block (a list item ends like a sentence):
+    Markdown for the answers written on the site, plain text for imported ones."""
+    blocks = markup.plain_blocks(body) if markdown else text.lines(body)
+    return reading.reading("\n".join(blocks))
+
+
+def _first_answer_readings(site: Site, external_ids: list[str]) -> dict[str, Reading | None]:
+    """The reading level of each question's first published answer, the one its article
+    shows first (None for a question without one)."""
+    found: dict[str, Reading | None] = dict.fromkeys(external_ids)
+    if not external_ids:
+        return found
+    with site.engine.connect() as conn:
+        rows = conn.execute(
+            select(Question.external_id, Answer.body, Answer.user_id)
+            .join(Answer, Answer.question_id == Question.id)
+            .where(Question.external_id.in_(external_ids), Answer.status == "published")
+            .order_by(Question.external_id, Answer.position)
+        )
+        first: dict[str, tuple[str, bool]] = {}
+        for external_id, body, user_id in rows:
+            first.setdefault(external_id, (body, user_id is not None))
+    for external_id, (body, markdown) in first.items():
+        found[external_id] = _reading(body, markdown=markdown)
+    return found
+
+
+def _grade(item: AskMatch | SearchHit) -> float | None:
+    return item.reading.grade if item.reading else None
+
+
+def _ask_tied(upper: AskMatch, lower: AskMatch) -> bool:
+    """Two matches as good as equal: scores within ASK_TIE, on the same side of CLOSE_SCORE
+    (a match not close enough to offer as the asker's question never goes above one that is),
+    and the lower about the condition asked if the upper is."""
+    return (
+        abs(upper.score - lower.score) <= ASK_TIE
+        and (upper.score >= CLOSE_SCORE) == (lower.score >= CLOSE_SCORE)
+        and (lower.why.focus is not None or upper.why.focus is None)
+    )
+
+
+def _search_tied(upper: SearchHit, lower: SearchHit) -> bool:
+    """Two hits as good as equal: BM25 scores within SEARCH_TIE of the higher one."""
+    return abs(upper.score - lower.score) <= SEARCH_TIE * max(upper.score, lower.score)

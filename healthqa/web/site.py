@@ -4,7 +4,8 @@ settings read once) and values cached until the knowledge base changes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from healthqa.config import Settings
 from healthqa.kb import KnowledgeBase
 from healthqa.search.index import SearchIndex
 from healthqa.web.cache import PageCache
+from healthqa.web.counting import Tally
 
 T = TypeVar("T")
 
@@ -27,10 +29,13 @@ class Site(KnowledgeBase):
         settings: Settings | None = None,
         *,
         article_cache_size: int = 5_000,
+        tally: Tally | None = None,
     ) -> None:
         super().__init__(engine, index, settings)
         self.articles = PageCache(article_cache_size)
-        self._memo: dict[str, tuple[int, Any]] = {}
+        self.tally = tally  # counts what people read (None: nothing is counted)
+        self.clock: Callable[[], float] = time.time
+        self._memo: dict[str, tuple[Hashable, Any]] = {}
         self._memo_lock = threading.Lock()
 
     def version(self) -> int:
@@ -49,15 +54,17 @@ class Site(KnowledgeBase):
         """The version when the index looked less than a second ago (no database access)."""
         return self.index.version if self.index.fresh() else None
 
-    def cached(self, key: str, build: Callable[[], T]) -> T:
-        """`build()`, computed once per version of the knowledge base."""
-        version = self.version()
+    def cached(self, key: str, build: Callable[[], T], *, seconds: float | None = None) -> T:
+        """`build()`, computed once per version of the knowledge base, and with `seconds` once
+        per period of that length too (for what changes while the knowledge base does not:
+        reading counts). The periods start at the same moments in every worker."""
+        stamp = (self.version(), int(self.clock() // seconds) if seconds else 0)
         with self._memo_lock:
             hit = self._memo.get(key)
-        if hit is not None and hit[0] == version:
+        if hit is not None and hit[0] == stamp:
             value: T = hit[1]
             return value
         value = build()
         with self._memo_lock:
-            self._memo[key] = (version, value)
+            self._memo[key] = (stamp, value)
         return value

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
@@ -24,6 +25,12 @@ def sentence(message: object) -> str:
     """An error's message as a sentence for people: a capital first, a full stop last."""
     text = str(message).strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def iso(when: datetime) -> str:
+    """A time in ISO 8601 with its offset, for <time datetime> and JSON-LD (stored times
+    without an offset are UTC)."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat(timespec="seconds")
 
 
 def slugify(title: str) -> str:
@@ -64,6 +71,11 @@ def blocks(text: str) -> list[Block]:
             else:
                 out.append(Block("ul", items=items))
     return out
+
+
+def lines(text: str) -> list[str]:
+    """An answer's paragraphs, headings and list items (`blocks`), one a string."""
+    return [line for block in blocks(text) for line in block.items or (block.text,)]
 
 
 def _split_list(line: str) -> tuple[str, tuple[str, ...]]:
