@@ -201,16 +201,19 @@ source = "this site's moderators"
 """
 
 
+def site_with_rules(engine: Engine, folder: Path, **more: Any) -> Settings:
+    """The demo corpus in `engine`, and settings naming a spam rules file of the site's own."""
+    import_demo(engine)
+    (folder / "rules.toml").write_text(SITE_RULES)
+    url = engine.url.render_as_string(hide_password=False)
+    return load_settings(database_url=url, spam_rules_file=folder / "rules.toml", **more)
+
+
 def test_a_site_rule_holds_an_answer_until_a_moderator_publishes_it(
     sqlite_engine: Engine, tmp_path: Path, smtp: Any
 ) -> None:
     engine = sqlite_engine
-    import_demo(engine)
-    (tmp_path / "rules.toml").write_text(SITE_RULES)
-    settings = load_settings(
-        database_url=engine.url.render_as_string(hide_password=False),
-        spam_rules_file=tmp_path / "rules.toml", smtp_host=smtp.host, smtp_port=smtp.port,
-    )  # fmt: skip
+    settings = site_with_rules(engine, tmp_path, smtp_host=smtp.host, smtp_port=smtp.port)
     index = open_index(engine, settings)
     sent = send(engine, index, NEW, email="asker@example.org", confirm_new=True)
     moderator = Actor(None, "mod@example.org")
@@ -239,12 +242,7 @@ def test_an_edited_question_is_screened_with_the_sites_own_rules(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     engine = sqlite_engine
-    import_demo(engine)
-    (tmp_path / "rules.toml").write_text(SITE_RULES)
-    settings = load_settings(
-        database_url=engine.url.render_as_string(hide_password=False),
-        spam_rules_file=tmp_path / "rules.toml",
-    )
+    settings = site_with_rules(engine, tmp_path)
     kb = KnowledgeBase(engine, open_index(engine, settings), settings)
     sent = asking.submit(kb, NEW, sender="test-address", confirm_new=True)
     assert not sent.held
