@@ -1,7 +1,8 @@
 """The `healthqa` command line: parse options, call the library, print.
 
 One module per noun registers its commands on the groups of `_shared`: the knowledge base
-(`kb`), the answer engine (`ask`), triage (`triage`) and people (`people`).
+(`kb`), the answer engine (`ask`), the Related lists (`related`), triage (`triage`) and
+people (`people`).
 """
 
 from importlib import import_module
@@ -10,7 +11,8 @@ from healthqa.cli._shared import app
 
 __all__ = ["app", "main"]
 
-for _noun in ("kb", "ask", "triage", "people"):  # in the order `healthqa --help` lists them
+# in the order `healthqa --help` lists them
+for _noun in ("kb", "ask", "related", "triage", "people"):
     import_module(f"healthqa.cli.{_noun}")
 
 

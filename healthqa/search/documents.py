@@ -31,6 +31,8 @@ class SearchDoc:
     source_name: str
     source_url: str | None
     answer: str
+    cuis: tuple[str, ...] = ()  # UMLS concepts of the focus (MedQuAD), for related lists
+    semantic_group: str | None = None
 
     @property
     def embed_text(self) -> str:
@@ -83,6 +85,8 @@ def load_docs(
             Source.name,
             Question.source_url,
             func.substr(Answer.body, 1, ANSWER_CHARS),
+            Question.cuis,
+            Question.semantic_group,
         )
         .join(Topic, Topic.id == Question.topic_id)
         .join(Source, Source.id == Question.source_id)
@@ -110,6 +114,8 @@ def load_docs(
                 r[10],
                 r[11],
                 r[12] or "",
+                tuple(r[13] or ()),
+                r[14],
             )
             for r in conn.execute(query)
         ]

@@ -1,19 +1,19 @@
-"""Related questions: the short list under each article page, always on topic.
-
-Candidates come from three places, in this order:
+"""One Related list: candidates in three tiers, then spread over question types and foci.
 
 1. **Same focus**: the page's own MedQuAD document (2-20 questions about one disease, drug or
    test) and the questions whose focus is one of the page's names, or that list the page's
    focus among theirs ("Hypertension" and "High Blood Pressure").
-2. **Similar questions**: questions from any topic whose similarity to the page is at least
-   `SIMILAR` (see `similarity`).
-3. **Same topic**: the rest of the page's topic, most similar first.
+2. **Close foci** (`foci`): MeSH family (broader, narrower, same family) and foci whose answers
+   are close in meaning; for a question a person wrote (no title template), also questions that
+   ask much the same (`SIMILAR`).
+3. **Same topic**: filler, only to bring a short list up to `MIN_ITEMS`, and only questions
+   whose answers are close enough to the page's (`FILL_MEANING`); never a question merely named
+   alike, so a page with few neighbours gets a shorter list.
 
-Nothing else is ever listed, and same-topic questions barely like the page (below `WEAK`) only
-to reach `MIN_ITEMS`. The list is then spread: at most `MAX_PER_TYPE` items of one question
-type, one question per type from the same focus, one per focus among the others, and
-`RESERVED` places kept for other foci; the rules relax only when they would leave places empty.
-Ties go to the lower id, so the same base always gives the same list.
+The list is then spread: at most `MAX_PER_TYPE` items of one question type, one question per
+type from the same focus, one per focus among the others, and up to `RESERVED` places kept for
+close foci; the rules relax only when they would leave places empty. Ties go to the lower id,
+so the same base always gives the same list; each item says why it is listed (`reason`, `why`).
 
 Results are cached per index (an LRU keyed by question id and k) and recomputed from scratch
 whenever the index catches up with a change in the database. See docs/related.md.
@@ -25,15 +25,17 @@ import re
 import threading
 import weakref
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from healthqa.encoder import Vectors
 from healthqa.errors import Refused
+from healthqa.related import meaning
+from healthqa.related.foci import Foci, FocusReason, Link
 from healthqa.search.ask import snippet
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
@@ -41,18 +43,21 @@ from healthqa.search.words import COMMON_WORDS
 
 SIMILAR = 0.75  # from here another topic's question is close in meaning (docs/related.md)
 MIN_TEMPLATE = 20  # a title pattern shared by this many questions is a template (MedQuAD has ~40)
-WEAK = 0.30  # below this a same-topic question is filler: used only to reach MIN_ITEMS
-MIN_ITEMS = 8  # the article page shows 8 to 12 related questions
+MIN_ITEMS = 6  # filler from the topic only brings a list up to this
+FILL_MEANING = 0.50  # filler's answers at least this close to the page's ...
+FILL_SIMILAR = 0.30  # ... or, under a question a person wrote, its question this similar
+FILL_FLOOR = 0.30  # and its answers not further apart than this (a sprain is not a burn)
 MAX_PER_TYPE = 2  # items of one question type; 3 when the list would otherwise stay short
 RESERVED = 3  # places kept for other foci when the page's focus alone could fill the list
 MAX_K = 50
 SNIPPET_CHARS = 60
 CACHE_SIZE = 4_096  # (question, k) lists kept per index: ~10 small items each
 FETCH = 300  # most similar "others" considered: enough for one per focus after spreading
+BLOCK = 256  # questions whose similarities `many` computes in one matrix product
 
 _PUNCTUATION = re.compile(r"['’]s\b|[^\w]+")
 
-Reason = str  # "same focus" | "same topic" | "similar question"
+Reason = Literal["same focus", FocusReason, "similar question", "same topic"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class RelatedItem:
     topic: str
     question_type: str | None
     reason: Reason
+    why: str  # the reason in words, for the API and the page's tooltip
 
 
 class RelatedError(Refused):
@@ -96,14 +102,19 @@ def similarity(index: SearchIndex, question_id: int, ids: Iterable[int]) -> dict
 class _Candidate(NamedTuple):
     doc: SearchDoc
     score: float
-    same_focus: bool
+    reason: Reason
     focus: str  # the focus and title as compared (`_key`)
     title: str
+    why: str
+
+    @property
+    def same_focus(self) -> bool:
+        return self.reason == "same focus"
 
     @property
     def weak(self) -> bool:
-        """Only in the page's topic, and barely like the page: listed only to reach MIN_ITEMS."""
-        return not self.same_focus and self.score < WEAK
+        """Only in the page's topic: listed only to bring a short list up to MIN_ITEMS."""
+        return self.reason == "same topic"
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,12 @@ class _Neighbourhood:
     subtracted before the cosine, which leaves what the question is about."""
 
     def __init__(
-        self, version: object, docs: dict[int, SearchDoc], ids: NDArray[np.int64], vectors: Vectors
+        self,
+        index: SearchIndex,
+        version: object,
+        docs: dict[int, SearchDoc],
+        ids: NDArray[np.int64],
+        vectors: Vectors,
     ) -> None:
         docs = dict(docs)  # a snapshot: a refresh updates the index's dict in place
         rows = [r for r, i in enumerate(ids.tolist()) if i in docs]  # docs may lag a refresh
@@ -149,6 +165,9 @@ class _Neighbourhood:
                 self.by_focus[self.keys[doc.id][0]].append(doc.id)
             for name in names:
                 self.by_name[name].append(doc.id)
+        keys = {i: focus or f"#{i}" for i, (focus, _) in self.keys.items()}
+        self.foci = Foci(ordered, keys, meaning.vectors(index, meaning.texts(ordered, keys)))
+        self._links: dict[str, list[Link]] = {}
         self._cache: OrderedDict[tuple[int, int], list[RelatedItem]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -181,14 +200,40 @@ class _Neighbourhood:
         result: NDArray[np.float32] = (raw - (self.means @ query)[self.group]) * self.inv_norm
         return result
 
-    def _compute(self, question_id: int, k: int) -> list[RelatedItem]:
+    def many(self, question_ids: Sequence[int], k: int) -> Iterator[tuple[int, list[RelatedItem]]]:
+        """The lists of many questions (ids the index lacks are skipped), their similarities
+        computed a block at a time: what building every list at once needs."""
+        ids = [i for i in question_ids if i in self.row]
+        for start in range(0, len(ids), BLOCK):
+            chunk = ids[start : start + BLOCK]
+            for question_id, scores in zip(chunk, self._block_scores(chunk), strict=True):
+                yield question_id, self._compute(question_id, k, scores)
+
+    def _block_scores(self, question_ids: Sequence[int]) -> NDArray[np.float32]:
+        """`scores` of many questions at once, one row each (BLAS: batch work, no ask waits)."""
+        rows = [self.row[i] for i in question_ids]
+        queries = self.vectors[rows] - self.means[self.group[rows]]
+        queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-6)
+        raw = queries @ self.vectors.T
+        result: NDArray[np.float32] = (
+            raw - (queries @ self.means.T)[:, self.group]
+        ) * self.inv_norm
+        return result
+
+    def _compute(
+        self, question_id: int, k: int, scores: NDArray[np.float32] | None = None
+    ) -> list[RelatedItem]:
         page = self.docs.get(question_id)
         if page is None:
             return []
-        scores = self.scores(question_id)
+        scores = self.scores(question_id) if scores is None else scores
         same = self._same_focus(page, scores)
-        others = self._others(page, scores, exclude=[c.doc.id for c in same])
-        chosen = _spread(_distinct_titles(self.keys[page.id][1], [*same, *others]), k)
+        close = self._close(page, scores, exclude={c.doc.id for c in same})
+        fill = self._same_topic(page, scores, exclude={c.doc.id for c in (*same, *close)})
+        reserved = min(RESERVED, len({c.focus for c in close}))
+        chosen = _spread(
+            _distinct_titles(self.keys[page.id][1], [*same, *close, *fill]), k, reserved
+        )
         return [_item(c) for c in chosen]
 
     def _same_focus(self, page: SearchDoc, scores: NDArray[np.float32]) -> list[_Candidate]:
@@ -198,22 +243,97 @@ class _Neighbourhood:
         if focus in names:
             ids.update(self.by_name.get(focus, ()))
         ids.discard(page.id)
-        found = [self._candidate(i, float(scores[self.row[i]]), True) for i in ids]
+        why = f"also about {page.focus}"
+        found = [self._candidate(i, float(scores[self.row[i]]), "same focus", why) for i in ids]
         return sorted(found, key=lambda c: (c.focus != focus, -_rounded(c.score), c.doc.id))
 
-    def _others(
-        self, page: SearchDoc, scores: NDArray[np.float32], exclude: Sequence[int]
+    def _close(
+        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
     ) -> list[_Candidate]:
-        """The page's topic and the similar questions of any topic, most similar first."""
-        allowed = (self.topics == self.topics[self.row[page.id]]) | (scores >= SIMILAR)
-        allowed[[self.row[i] for i in (page.id, *exclude)]] = False
-        rows = np.flatnonzero(allowed)
-        rounded = np.round(scores[rows], 6)
-        rows = rows[np.lexsort((self.ids[rows], -rounded))][:FETCH]
-        return [self._candidate(int(self.ids[r]), float(scores[r]), False) for r in rows]
+        """Questions about clinically close foci (MeSH family, answers close in meaning), then
+        questions people wrote that ask much the same (`SIMILAR`), best first."""
+        out = []
+        for other, reason, score in self._focus_links(self._focus_key(page)):
+            for i in self.foci.by_key[other].docs:
+                if i not in exclude and i != page.id:
+                    out.append(self._candidate(i, score, reason, _why(reason, self.foci, other)))
+        if self.group[self.row[page.id]] == 0:  # written by a person, not from a template
+            out.extend(self._similar_questions(page, scores, exclude | {c.doc.id for c in out}))
+        return out
 
-    def _candidate(self, question_id: int, score: float, same_focus: bool) -> _Candidate:
-        return _Candidate(self.docs[question_id], score, same_focus, *self.keys[question_id])
+    def _similar_questions(
+        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
+    ) -> list[_Candidate]:
+        rows = np.flatnonzero((scores >= SIMILAR) & (self.group == 0))
+        rows = rows[np.lexsort((self.ids[rows], -np.round(scores[rows], 6)))][:FETCH]
+        found = (int(self.ids[r]) for r in rows)
+        why = "asks much the same"
+        return [
+            self._candidate(i, float(scores[self.row[i]]), "similar question", why)
+            for i in found
+            if i not in exclude and i != page.id
+        ]
+
+    def _same_topic(
+        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
+    ) -> list[_Candidate]:
+        """The page's topic, closest in meaning first where answers say what the foci are, else
+        by question similarity: filler, used only to bring a short list up to MIN_ITEMS."""
+        allowed = self.topics == self.topics[self.row[page.id]]
+        allowed[[self.row[i] for i in (page.id, *exclude)]] = False
+        rows = _top(np.flatnonzero(allowed), scores, self.ids)
+        key = self._focus_key(page)
+        written = self.group[self.row[page.id]] == 0
+        found = []
+        for r in rows.tolist():
+            i = int(self.ids[r])
+            meant = self.foci.meaning(key, self._focus_key(self.docs[i]))
+            if not _fills(meant, float(scores[r]), written):
+                continue
+            score = float(scores[r]) if meant is None else 1.0 + meant  # meaning ranks first
+            found.append(self._candidate(i, score, "same topic", f"also in {page.topic}"))
+        return sorted(found, key=lambda c: (-_rounded(c.score), c.doc.id))
+
+    def _focus_key(self, doc: SearchDoc) -> str:
+        return self.keys[doc.id][0] or f"#{doc.id}"
+
+    def _focus_links(self, key: str) -> list[Link]:
+        with self._lock:
+            if key not in self._links:
+                self._links[key] = self.foci.links(key)
+            return self._links[key]
+
+    def _candidate(self, question_id: int, score: float, reason: Reason, why: str) -> _Candidate:
+        return _Candidate(self.docs[question_id], score, reason, *self.keys[question_id], why)
+
+
+def _top(rows: NDArray[np.intp], scores: NDArray[np.float32], ids: NDArray[np.int64]) -> Any:
+    """The FETCH rows of highest score, best first, ties to the lower id; a partition first,
+    since a topic can hold 13,000 questions."""
+    if len(rows) > 2 * FETCH:
+        rows = rows[np.argpartition(-scores[rows], 2 * FETCH)[: 2 * FETCH]]
+    rounded = np.round(scores[rows], 6)
+    return rows[np.lexsort((ids[rows], -rounded))][:FETCH]
+
+
+def _fills(meant: float | None, similar: float, written: bool) -> bool:
+    """Whether a same-topic question is close enough to be filler: its answers close to the
+    page's, or, for a page a person wrote (no template: its words say what it asks), its
+    question similar enough and its answers not far off. A templated page's similarity is
+    that of bare names, so it never counts there. (Thresholds: docs/related.md.)"""
+    if meant is not None and meant >= FILL_MEANING:
+        return True
+    return written and similar >= FILL_SIMILAR and (meant is None or meant >= FILL_FLOOR)
+
+
+def _why(reason: FocusReason, foci: Foci, other: str) -> str:
+    name = sorted(foci.by_key[other].names)[0] if foci.by_key[other].names else other
+    return {
+        "broader": f"{name}: the wider heading in MeSH",
+        "narrower": f"{name}: a kind of it in MeSH",
+        "same family": f"{name}: filed under the same MeSH heading",
+        "close in meaning": f"{name}: what the sources say about both is close",
+    }[reason]
 
 
 def _templates(
@@ -246,12 +366,14 @@ def _pattern(doc: SearchDoc) -> str | None:
     return f"{doc.title[: found.start()]}{{}}{doc.title[found.end() :]}"
 
 
-def _spread(candidates: Sequence[_Candidate], k: int) -> list[_Candidate]:
+def _spread(candidates: Sequence[_Candidate], k: int, reserved: int) -> list[_Candidate]:
     """Up to `k` candidates, in candidate order, spread over question types and foci; each
-    pass relaxes the rules to fill the places the previous one left empty."""
+    pass relaxes the rules to fill the places the previous one left empty. `reserved` places
+    are kept for close foci in the first pass."""
     passes = (
-        _Limits(MAX_PER_TYPE, max(k - RESERVED, 1), one_per_focus=True, weak_until=0),
+        _Limits(MAX_PER_TYPE, max(k - reserved, 1), one_per_focus=True, weak_until=0),
         _Limits(MAX_PER_TYPE + 1, k, one_per_focus=False, weak_until=0),
+        _Limits(MAX_PER_TYPE + 1, k, one_per_focus=True, weak_until=MIN_ITEMS),
         _Limits(MAX_PER_TYPE + 1, k, one_per_focus=False, weak_until=MIN_ITEMS),
     )
     chosen: dict[int, int] = {}  # doc id -> position in candidates
@@ -295,10 +417,6 @@ def _distinct_titles(page_title: str, candidates: Iterable[_Candidate]) -> list[
 
 
 def _item(c: _Candidate) -> RelatedItem:
-    if c.same_focus:
-        reason = "same focus"
-    else:
-        reason = "similar question" if c.score >= SIMILAR else "same topic"
     doc = c.doc
     return RelatedItem(
         doc.external_id,
@@ -307,7 +425,8 @@ def _item(c: _Candidate) -> RelatedItem:
         _snippet(doc),
         doc.topic,
         doc.question_type,
-        reason,
+        c.reason,
+        c.why,
     )
 
 
@@ -348,7 +467,7 @@ def _neighbourhood(index: SearchIndex) -> _Neighbourhood:
     with _neighbourhoods_lock:
         current = _neighbourhoods.get(index)
         if current is None or current.version != version:
-            current = _neighbourhoods[index] = _Neighbourhood(version, docs, ids, vectors)
+            current = _neighbourhoods[index] = _Neighbourhood(index, version, docs, ids, vectors)
         return current
 
 
