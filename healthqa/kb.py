@@ -8,22 +8,32 @@ place where a question's matches and its triage are put together.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
+from collections.abc import Callable
 from functools import cached_property
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from healthqa.config import Settings, load_settings
+from healthqa.encoder import Embedder, Encoded, ModelError, site_embedder
 from healthqa.ingest import ImportSummary, import_demo
 from healthqa.ingest.topics import TopicRules, load_rules
 from healthqa.ingest.write import fill_display_titles, sync_topics
+from healthqa.progress import progress
 from healthqa.screening import SpamRules, load_spam_rules
 from healthqa.search.ask import AskResult
 from healthqa.search.ask import ask as ask_index
 from healthqa.search.index import SearchIndex
 from healthqa.store.db import connect, migrate
 from healthqa.store.models import Question
-from healthqa.triage import Triage, triage
+from healthqa.store.queries import KeptTriage, keep_triage, triage_texts
+from healthqa.triage import Triage, restored, triage, triage_version
+
+log = logging.getLogger(__name__)
+TRIAGE_BATCH = 256  # questions embedded and kept at once by `keep_triage_of_questions`
 
 
 def open_kb(url: str | None = None, *, settings: Settings | None = None) -> Engine:
@@ -101,6 +111,51 @@ class KnowledgeBase:
         """Triage `text` with the site's country."""
         return triage(text, self.country)
 
+    def question_triage(self, question_id: int, text: str, kept: KeptTriage | None) -> Triage:
+        """The triage of a stored question's `text`: the kept one when it was made of this text
+        by this version of triage, else made now (the model embeds the text) and kept, for
+        every worker and every later start. A question's page shows it on every first view."""
+        key = question_triage_key(text, self.settings)
+        if kept is not None and kept.key == key:
+            return restored(kept.result, self.country)
+        result = self.triage(text)
+        try:
+            keep_triage(self.engine, [(question_id, key, _without_advice(result))])
+        except SQLAlchemyError as exc:  # the page is right all the same; the next view retries
+            log.warning("could not keep the triage of question %s: %s", question_id, exc)
+        return result
+
+    def keep_triage_of_questions(self) -> int:
+        """Triage every published question whose kept triage is missing or out of date (the
+        text or the triage version changed), embedding their texts in batches; returns how
+        many were triaged. `healthqa index` does this, so that no page view has to."""
+        todo = []  # (question id, text, key)
+        for qid, title, body, kept in triage_texts(self.engine):
+            text = question_text(title, body)
+            key = question_triage_key(text, self.settings)
+            if kept != key:
+                todo.append((qid, text, key))
+        with progress("triaging questions", total=len(todo)) as advance:
+            self._keep_triage(todo, advance)
+        return len(todo)
+
+    def _keep_triage(
+        self, todo: list[tuple[int, str, str]], advance: Callable[[int], None]
+    ) -> None:
+        embedder = _triage_embedder()
+        for start in range(0, len(todo), TRIAGE_BATCH):
+            batch = todo[start : start + TRIAGE_BATCH]
+            texts = [text for _, text, _ in batch]
+            vectors = (
+                [Encoded(embedder.name, v) for v in embedder.embed(texts)] if embedder else None
+            )
+            rows = [
+                (qid, key, _without_advice(triage(text, vector=vectors[n] if vectors else None)))
+                for n, (qid, text, key) in enumerate(batch)
+            ]
+            keep_triage(self.engine, rows)
+            advance(len(batch))
+
     def ask(self, text: str, k: int = 10, topic: str | None = None) -> AskResult:
         """The best stored questions for `text`, with the triage of `text` itself.
 
@@ -110,6 +165,35 @@ class KnowledgeBase:
         vector = None if result.trimmed else result.vector
         result.triage = triage(text, self.country, vector=vector).to_dict()
         return result
+
+
+def question_text(title: str, body: str) -> str:
+    """What triage reads of a stored question: its title, then the asker's words."""
+    return f"{title}\n{body}"
+
+
+def question_triage_key(text: str, settings: Settings) -> str:
+    """What a kept triage of `text` holds for: the text, the triage version, and the sentence
+    model the learned detector compares it with."""
+    made_by = f"{triage_version()}\0{settings.model_path or ''}\0{text}"
+    return hashlib.sha256(made_by.encode()).hexdigest()
+
+
+def _without_advice(result: Triage) -> dict[str, object]:
+    """What is kept of a triage: its flags and whether it was checked; the advice is the
+    site's (its numbers follow the country) and is added when read back."""
+    kept = result.to_dict()
+    kept.pop("advice")
+    return kept
+
+
+def _triage_embedder() -> Embedder | None:
+    """The model triage embeds messages with, or None when it cannot load (triage then goes
+    without sentence vectors, as it does for one message)."""
+    try:
+        return site_embedder()
+    except (ImportError, OSError, ModelError):
+        return None
 
 
 _open: dict[str, KnowledgeBase] = {}

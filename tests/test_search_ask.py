@@ -140,6 +140,50 @@ def test_long_messages_are_trimmed_and_say_so(index: SearchIndex) -> None:
     assert result.matches
 
 
+def test_the_real_question_is_what_ask_reads(index: SearchIndex) -> None:
+    text = (
+        "Hi there. I had a hormonal IUD fitted ten days ago and the cramps have settled. "
+        "Is this dull lower back ache normal? Thanks so much."
+    )
+    result = ask(index, text, k=3)
+    assert result.read_as == ["Intrauterine device: Is this dull lower back ache normal?"]
+    assert result.matches[0].id == "demo-0001"
+    assert result.note is None
+
+
+def test_a_message_that_asks_four_things_gets_answers_to_each(index: SearchIndex) -> None:
+    text = (
+        "I had a hormonal IUD fitted last week. Is the back pain normal? "
+        "Can I take paracetamol for it? Do antibiotics stop the pill from working? "
+        "How much vitamin D should I take?"
+    )
+    result = ask(index, text, k=8)
+    assert len(result.read_as) == 4
+    ids = [m.id for m in result.matches]
+    assert {"demo-0001", "demo-0046", "demo-0032"} <= set(ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sertraline", "demo-0029"),  # a drug name alone
+        ("blood pressure 148/92", "demo-0007"),  # a reading alone
+        ("ldl 190", None),  # a lab value the demo corpus has no question about
+    ],
+)
+def test_a_name_or_a_value_alone(index: SearchIndex, text: str, expected: str | None) -> None:
+    result = ask(index, text, k=3)
+    assert result.read_as == [text]
+    if expected:
+        assert result.matches[0].id == expected
+
+
+def test_another_language_is_answered_with_a_plain_note(index: SearchIndex) -> None:
+    result = ask(index, "¿Puedo tomar paracetamol durante el embarazo para el dolor de cabeza?")
+    assert result.note and "does not look like English" in result.note
+    assert isinstance(result.matches, list)
+
+
 def test_k_out_of_range_is_refused(index: SearchIndex) -> None:
     with pytest.raises(AskError, match="k must be between"):
         ask(index, "headache", k=0)

@@ -179,3 +179,116 @@ def test_medquad_vocabulary(medquad_matcher: FocusMatcher, text: str, focus: str
 def test_medquad_vocabulary_ignores_everyday_words(medquad_matcher: FocusMatcher) -> None:
     text = "I take Wellbutrin HCL XL, 150 MG in the AM; I fall asleep at a slow speed."
     assert [m.focus for m in medquad_matcher.match(text)] == []
+
+
+# ---- drug and disease dictionaries (healthqa/search/names.py) -----------------------------------
+
+DRUGS_KB = [
+    ("Acetaminophen", "Acetaminophen"),
+    ("Ibuprofen", "Ibuprofen"),
+    ("Levonorgestrel", "Levonorgestrel"),
+    ("Aprepitant", "Aprepitant"),
+    ("Celecoxib", "Celecoxib"),
+    ("Citalopram", "Citalopram"),
+    ("Tuberous Sclerosis", "Tuberous Sclerosis"),
+    ("Iniencephaly", "Iniencephaly"),
+    ("Tethered cord syndrome", "Tethered cord syndrome"),
+]
+
+
+@pytest.fixture(scope="module")
+def named() -> FocusMatcher:
+    return FocusMatcher(DRUGS_KB, dictionaries=True)
+
+
+def test_brand_names_find_the_generic_focus_with_their_source(named: FocusMatcher) -> None:
+    found = named.match("can I take Tylenol with Advil?")
+    assert sorted((m.name, m.focus) for m in found) == [
+        ("advil", "Ibuprofen"),
+        ("tylenol", "Acetaminophen"),
+    ]
+    mapping = next(m.mapping for m in found if m.focus == "Acetaminophen")
+    assert mapping is not None
+    assert (mapping.source, mapping.canonical, mapping.entry) == (
+        "drug-named-entity-recognition",
+        "Acetaminophen",
+        "DrugBank DB00316",
+    )
+    assert named.foci("Advil") == ["Ibuprofen"]
+
+
+def test_dictionary_names_are_off_unless_asked_for() -> None:
+    assert FocusMatcher(DRUGS_KB).match("can I take Tylenol with Advil?") == []
+
+
+def test_a_common_misspelling_from_the_dictionary_matches_as_written(named: FocusMatcher) -> None:
+    (m,) = named.match("is acetominophen safe")
+    assert (m.focus, m.corrected, m.mapping is not None) == ("Acetaminophen", False, True)
+
+
+def test_the_knowledge_base_own_names_win(named: FocusMatcher) -> None:
+    matcher = FocusMatcher(DRUGS_KB + [("Tylenol", "Tylenol dosing")], dictionaries=True)
+    (m,) = matcher.match("tylenol for a fever")
+    assert (m.focus, m.mapping) == ("Tylenol dosing", None)
+    (m,) = named.match("ibuprofen dose")
+    assert (m.focus, m.mapping) == ("Ibuprofen", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my plan b is to see another doctor",  # the brand Plan B (levonorgestrel)
+        "I had to emend my claim",  # the brand Emend (aprepitant)
+        "I took celebrax",  # a look-alike of Celebrex: never corrected into a dictionary name
+        "tylenoll",
+        "is acrania inherited",  # MeSH files it under Neural Tube Defects, as two foci here
+    ],
+)
+def test_ordinary_words_look_alikes_and_broad_headings_never_map(
+    named: FocusMatcher, text: str
+) -> None:
+    assert foci(named, text) == []
+
+
+def test_look_alike_brands_keep_their_own_drugs(named: FocusMatcher) -> None:
+    assert foci(named, "celebrex") == ["Celecoxib"]
+    assert foci(named, "celexa") == ["Citalopram"]
+
+
+def test_disease_name_variants_find_the_focus(named: FocusMatcher) -> None:
+    (m,) = named.match("my son has Bourneville-Pringle disease")
+    assert m.focus == "Tuberous Sclerosis"
+    assert m.mapping is not None and m.mapping.entry == "MeSH D014402"
+
+
+@pytest.fixture(scope="module")
+def medquad_named() -> FocusMatcher:
+    if not MEDQUAD_ZIP.exists():
+        pytest.skip(f"{MEDQUAD_ZIP} is absent: the real-vocabulary test needs the MedQuAD archive")
+    from healthqa.ingest.medquad import read
+
+    records, _ = read(MEDQUAD_ZIP)
+    pairs = {(n, r.focus) for r in records if r.focus for n in (r.focus, *r.synonyms)}
+    return FocusMatcher(pairs, dictionaries=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("zantac recall, is it safe?", "Ranitidine"),
+        ("can I take motrin and aleve together", "Naproxen"),
+        ("side effects of bentyl", "Dicyclomine"),
+    ],
+)
+def test_medquad_vocabulary_with_dictionaries(
+    medquad_named: FocusMatcher, text: str, focus: str
+) -> None:
+    assert focus in foci(medquad_named, text)
+
+
+def test_medquad_vocabulary_with_dictionaries_ignores_everyday_words(
+    medquad_named: FocusMatcher,
+) -> None:
+    """The brand is found now; HCL, MG, AM, speed and the brand "Emend" still name nothing."""
+    text = "I take Wellbutrin HCL XL, 150 MG in the AM; I fall asleep at a slow speed. Emend it."
+    assert [m.focus for m in medquad_named.match(text)] == ["Bupropion"]

@@ -23,9 +23,12 @@ from healthqa.cli._shared import (
 from healthqa.formats.batch import BatchFileError, read_batch
 from healthqa.kb import open_index
 from healthqa.progress import progress
+from healthqa.related.stored import build_all as build_related_lists
+from healthqa.related.stored import embed_meanings
+from healthqa.search import askers
 from healthqa.search.ask import AskError, AskResult
 from healthqa.search.ask import ask as ask_index
-from healthqa.search.evaluate import evaluate
+from healthqa.search.evaluate import evaluate, runners
 from healthqa.search.index import SearchIndex
 from healthqa.search.trec import trec_lines
 
@@ -35,13 +38,27 @@ def build_index(
     ctx: typer.Context,
     rebuild: Annotated[bool, typer.Option(help="Start from scratch.")] = True,
 ) -> None:
-    """(Re)build the search indexes: lexical, and embeddings for new or changed text."""
+    """(Re)build the search indexes: lexical, and embeddings for new or changed text; then
+    every article's Related list; then triage the questions whose text or triage rules
+    changed (their pages show it)."""
     with knowledge_base(ctx) as kb:
         start = time.perf_counter()
         index = open_index(kb.engine, kb.settings, rebuild=rebuild)
         out.print(
             f"indexed {len(index.docs):,} questions in {time.perf_counter() - start:.1f} s "
             f"({len(index.lexical):,} lexical, {len(index.semantic):,} vectors) at {index.path}"
+        )
+        start = time.perf_counter()
+        total, embed = embed_meanings(index)
+        with progress("what each focus is (answers embedded)", total=total) as advance:
+            embed(advance)
+        with progress("related lists", total=len(index.docs)) as advance:
+            listed = build_related_lists(index, advance)
+        out.print(f"kept {listed:,} related lists in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        triaged = kb.keep_triage_of_questions()
+        out.print(
+            f"triaged {triaged:,} new or changed questions in {time.perf_counter() - start:.1f} s"
         )
 
 
@@ -150,3 +167,39 @@ def eval_engine(
     out.print(table)
     for note in report.notes:
         out.print(note, style="dim", markup=False)
+
+
+@eval_app.command("askers")
+def eval_askers(
+    ctx: typer.Context,
+    data: Annotated[
+        Path, typer.Option(help="Folder holding MedQuAD-master.zip and liveqa-med-train/.")
+    ] = Path("../shared/data"),
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the set here (JSONL), for inspection.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the 5 cross-validation folds.")] = askers.SEED,
+    as_json: JsonOption = False,
+) -> None:
+    """Real askers: LiveQA messages whose reference answers MedQuAD holds (aligned by shared
+    word trigrams), and MRR@10 / nDCG@10 of the engine, BM25, MiniLM and their fusion, by fold."""
+    found = askers.build_set(data / "liveqa-med-train", data / "MedQuAD-master.zip", seed=seed)
+    if out_file is not None:
+        askers.write_jsonl(found, out_file)
+        err.print(f"wrote {len(found):,} messages to {out_file}")
+    with knowledge_base(ctx) as kb:
+        table = askers.measure(found, runners(kb.index))
+    if as_json:
+        print(json.dumps({"folds": table.counts, "rows": table.rows}, indent=2))
+        return
+    for metric in ("MRR@10", "nDCG@10"):
+        grid = Table(title=f"{metric}, {len(found)} real askers, folds of seed {seed}")
+        grid.add_column("system")
+        for fold, count in enumerate(table.counts, 1):
+            grid.add_column(f"fold {fold} ({count})", justify="right")
+        grid.add_column("mean", justify="right")
+        for system, values in table.rows.items():
+            folds = values[metric]
+            mean = sum(f * n for f, n in zip(folds, table.counts, strict=True)) / len(found)
+            grid.add_row(system, *(f"{f:.3f}" for f in folds), f"{mean:.3f}")
+        out.print(grid)

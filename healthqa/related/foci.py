@@ -20,6 +20,8 @@ their names look:
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,10 +37,12 @@ MEANING = 0.70  # answer-text cosine from which two foci are close (docs/related
 CONFIRMED = 0.60  # enough when they also share a specific UMLS concept
 SPECIFIC_CUI = 3  # a concept annotated on more foci than this names a class ("Syndrome")
 NEAREST = 12  # close-in-meaning foci kept per focus
+MIN_SUBJECT_WORDS = 2  # a subject inside a longer one links only from this many words
 SIBLING_DEPTH = 3  # a shared parent heading must be this deep for siblings to count ...
 SIBLINGS = 12  # ... and have at most this many subheadings: more make a class, not a family
 FAMILY_MEANING = 0.40  # siblings whose answers are further apart than this are not listed
-FocusReason = Literal["broader", "narrower", "same family", "close in meaning"]
+FocusReason = Literal["broader", "narrower", "same family", "same subject", "close in meaning"]
+_PUNCTUATION = re.compile(r"['’]s\b|[^\w]+")  # as related.lists compares names
 Link = tuple[str, FocusReason, float]  # (other focus, reason, score): the meaning cosine, or 0
 
 
@@ -50,6 +54,8 @@ class Focus:
     cuis: set[str] = field(default_factory=set)
     trees: frozenset[str] = frozenset()
     url: str | None = None
+    subject: str = ""  # what the name is about, as compared (`subject`)
+    name: str = ""  # as the first of its questions writes it
 
 
 class Foci:
@@ -64,6 +70,8 @@ class Foci:
             focus.docs.append(doc.id)
             focus.names.update(n for n in (doc.focus, *doc.synonyms) if n)
             focus.cuis.update(doc.cuis)
+            focus.subject = focus.subject or subject(doc.focus)
+            focus.name = focus.name or doc.focus
         for focus in self.by_key.values():
             focus.trees = frozenset(t for t in mesh.trees(focus.names, focus.url) if _clinical(t))
         self._meaning_keys = sorted(k for k in meaning if k in self.by_key)
@@ -74,11 +82,13 @@ class Foci:
             else np.zeros((0, 1), dtype=np.float32)
         )
         self._by_tree = _index(self.by_key.values(), lambda f: f.trees)
+        self._by_subject = _index(self.by_key.values(), lambda f: [f.subject] if f.subject else [])
         self._by_cui = {
             c: keys
             for c, keys in _index(self.by_key.values(), lambda f: f.cuis).items()
             if len(keys) <= SPECIFIC_CUI
         }
+        self._subjects = sorted(self._by_subject)
         self._children: defaultdict[str, list[str]] = defaultdict(list)  # heading -> subheadings
         for tree in sorted(self._by_tree):
             if "." in tree:
@@ -98,6 +108,8 @@ class Foci:
             if reason == "same family" and meant is not None and meant < FAMILY_MEANING:
                 continue  # one heading, yet what the sources say of them has little in common
             found.setdefault(other, (other, reason, meant or 0.0))
+        for other in self._same_subject(key):
+            found.setdefault(other, (other, "same subject", self.meaning(key, other) or 0.0))
         for other, score in self._close(key):
             found.setdefault(other, (other, "close in meaning", score))
         found.pop(key, None)
@@ -117,6 +129,28 @@ class Foci:
                 for sibling in self._children[parent]:
                     yield from ((o, "same family") for o in self._by_tree[sibling])
 
+    def _same_subject(self, key: str) -> list[str]:
+        """Foci the source names as parts of one subject: "Abdominal aortic aneurysm repair -
+        open - discharge" and "... repair - open" (MedlinePlus's "X - discharge", "X - what to
+        ask your doctor"), and a subject of two words or more within a longer one ("Abdominal
+        aortic aneurysm" in "Abdominal aortic aneurysm repair"). Whole words only: "Sjogren"
+        never reaches "Sjogren-Larsson syndrome", nor "Insulin" "Insulinoma"."""
+        mine = self.by_key[key].subject
+        if not mine:
+            return []
+        found = set(self._by_subject.get(mine, ()))
+        words = mine.split()
+        for n in range(MIN_SUBJECT_WORDS, len(words)):  # my subject's shorter beginnings
+            found.update(self._by_subject.get(" ".join(words[:n]), ()))
+        if len(words) >= MIN_SUBJECT_WORDS:  # longer subjects that begin with mine
+            start = bisect.bisect_left(self._subjects, mine + " ")
+            for other in self._subjects[start:]:
+                if not other.startswith(mine + " "):
+                    break
+                found.update(self._by_subject[other])
+        found.discard(key)
+        return sorted(found)
+
     def _close(self, key: str) -> list[tuple[str, float]]:
         if key not in self._row:
             return []
@@ -129,6 +163,13 @@ class Foci:
             if score >= MEANING or (score >= CONFIRMED and other in shared):
                 out.append((other, score))
         return out
+
+
+def subject(focus: str) -> str:
+    """A focus name's first part as compared: "Diabetes - low blood sugar - self-care" is
+    "diabetes"; "Friedreich's ataxia" is "friedreich ataxia"."""
+    first = focus.split(" - ")[0]
+    return " ".join(_PUNCTUATION.sub(" ", first.lower()).split())
 
 
 def _specific(parent: str, children: Sequence[str]) -> bool:

@@ -50,6 +50,7 @@ FILL_FLOOR = 0.30  # and its answers not further apart than this (a sprain is no
 MAX_PER_TYPE = 2  # items of one question type; 3 when the list would otherwise stay short
 RESERVED = 3  # places kept for other foci when the page's focus alone could fill the list
 MAX_K = 50
+PAGE_K = 10  # an article page lists this many: the lists `stored` keeps
 SNIPPET_CHARS = 60
 CACHE_SIZE = 4_096  # (question, k) lists kept per index: ~10 small items each
 FETCH = 300  # most similar "others" considered: enough for one per focus after spreading
@@ -165,7 +166,7 @@ class _Neighbourhood:
                 self.by_focus[self.keys[doc.id][0]].append(doc.id)
             for name in names:
                 self.by_name[name].append(doc.id)
-        keys = {i: focus or f"#{i}" for i, (focus, _) in self.keys.items()}
+        keys = focus_keys(ordered)
         self.foci = Foci(ordered, keys, meaning.vectors(index, meaning.texts(ordered, keys)))
         self._links: dict[str, list[Link]] = {}
         self._cache: OrderedDict[tuple[int, int], list[RelatedItem]] = OrderedDict()
@@ -215,10 +216,8 @@ class _Neighbourhood:
         queries = self.vectors[rows] - self.means[self.group[rows]]
         queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-6)
         raw = queries @ self.vectors.T
-        result: NDArray[np.float32] = (
-            raw - (queries @ self.means.T)[:, self.group]
-        ) * self.inv_norm
-        return result
+        scores = (raw - (queries @ self.means.T)[:, self.group]) * self.inv_norm
+        return scores.astype(np.float32, copy=False)
 
     def _compute(
         self, question_id: int, k: int, scores: NDArray[np.float32] | None = None
@@ -327,11 +326,12 @@ def _fills(meant: float | None, similar: float, written: bool) -> bool:
 
 
 def _why(reason: FocusReason, foci: Foci, other: str) -> str:
-    name = sorted(foci.by_key[other].names)[0] if foci.by_key[other].names else other
+    name = foci.by_key[other].name or other
     return {
         "broader": f"{name}: the wider heading in MeSH",
         "narrower": f"{name}: a kind of it in MeSH",
         "same family": f"{name}: filed under the same MeSH heading",
+        "same subject": f"{name}: part of the same subject",
         "close in meaning": f"{name}: what the sources say about both is close",
     }[reason]
 
@@ -442,6 +442,11 @@ def _names(doc: SearchDoc) -> set[str]:
     one condition when they stand alone."""
     names = {_key(n) for n in (doc.focus, *doc.synonyms)}
     return {n for n in names if n and n not in COMMON_WORDS}
+
+
+def focus_keys(docs: Iterable[SearchDoc]) -> dict[int, str]:
+    """question id -> its focus as compared; a question without a focus is its own."""
+    return {d.id: _key(d.focus) or f"#{d.id}" for d in docs}
 
 
 def _key(text: str) -> str:

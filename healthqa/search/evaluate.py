@@ -31,6 +31,7 @@ from healthqa.search.qtype import LIVEQA_TYPES, TypeClassifier
 from healthqa.search.similarity import question_similarity
 
 Ranker = Callable[[str, int], list[SearchDoc]]
+FUSION_DEPTH = 100  # candidates taken from each run before fusing
 
 
 @dataclass
@@ -133,13 +134,8 @@ def focus_matches(doc: SearchDoc, foci: Sequence[str]) -> bool:
 
 def evaluate_liveqa(index: SearchIndex, folder: Path, report: Report) -> None:
     queries = [q for q in liveqa_queries(folder) if q.foci]
-    allowed = {i for i, d in index.docs.items() if d.source != liveqa.SOURCE}
-    by_external = {index.docs[i].external_id: index.docs[i] for i in allowed}
-    rankers: dict[str, Ranker] = {
-        "engine": lambda text, k: _engine_run(index, text, k, by_external),
-        "BM25": lambda text, k: _lexical_run(index, text, k, allowed),
-        "embedding": lambda text, k: _semantic_run(index, text, k, allowed),
-    }
+    rankers = runners(index)
+    del rankers["fusion"]  # `healthqa eval` keeps its three rows
     for system, run in rankers.items():
         got = Counter[str]()
         for q in queries:
@@ -149,6 +145,30 @@ def evaluate_liveqa(index: SearchIndex, folder: Path, report: Report) -> None:
                 got[f"type@{k}"] += any(d.question_type in q.types for d in top[:k])
         report.rows.setdefault(system, {}).update({c: n / len(queries) for c, n in got.items()})
     report.notes.append(f"LiveQA: {len(queries)} questions with a FOCUS annotation")
+
+
+def runners(index: SearchIndex) -> dict[str, Ranker]:
+    """The engine and its plain baselines, over the stored questions other than LiveQA's:
+    BM25 alone, MiniLM alone, and their reciprocal rank fusion."""
+    allowed = {i for i, d in index.docs.items() if d.source != liveqa.SOURCE}
+    by_external = {index.docs[i].external_id: index.docs[i] for i in allowed}
+    return {
+        "engine": lambda text, k: _engine_run(index, text, k, by_external),
+        "BM25": lambda text, k: _lexical_run(index, text, k, allowed),
+        "embedding": lambda text, k: _semantic_run(index, text, k, allowed),
+        "fusion": lambda text, k: _fusion_run(index, text, k, allowed),
+    }
+
+
+def _fusion_run(index: SearchIndex, text: str, k: int, allowed: set[int]) -> list[SearchDoc]:
+    """Reciprocal rank fusion (Cormack et al., SIGIR 2009; constant 60) of the top
+    FUSION_DEPTH of BM25 and of MiniLM."""
+    score: dict[int, float] = {}
+    for run in (_lexical_run, _semantic_run):
+        for place, doc in enumerate(run(index, text, FUSION_DEPTH, allowed), 1):
+            score[doc.id] = score.get(doc.id, 0.0) + 1 / (60 + place)
+    best = sorted(score, key=lambda i: (-score[i], i))[:k]
+    return [index.docs[i] for i in best]
 
 
 def _engine_run(

@@ -5,6 +5,8 @@ synonyms) a person's question names. No database: the caller feeds the focus voc
 corrects misspelt words ("hemochromotosis", "alzhimers") before matching. Which words are
 English, hence never misspellings, and how rare each is, comes from the word list in
 `understand.npz` (see `model_file.py`); which names never match alone, from `words.py`.
+Asked to, it also knows the drug and disease dictionaries' other names for the knowledge base's
+foci ("tylenol" for Acetaminophen; `names.py`), each match saying which entry it came from.
 See docs/understanding.md.
 """
 
@@ -22,7 +24,9 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from healthqa.search import names as dictionary
 from healthqa.search.model_file import MODEL_FILE, read_model, strings
+from healthqa.search.names import NameMapping
 from healthqa.search.words import (
     COMMON_ACRONYMS,
     COMMON_WORDS,
@@ -67,12 +71,19 @@ def _lexicon(path: Path = MODEL_FILE) -> _Lexicon:
     return _Lexicon(common, known, idf, math.log(documents + 1))
 
 
+def english_words(path: Path = MODEL_FILE) -> frozenset[str]:
+    """The lower-case English words of the model file's word list: what a drug or disease
+    name must not be made of alone (`names.distinctive`)."""
+    return _lexicon(path).common
+
+
 @dataclass(frozen=True)
 class FocusMatch:
     """One focus name found in a question. `name` is the vocabulary's spelling of what matched,
     `focus` the canonical focus it names, `start:end` the characters of the question that
     matched; `score` (0..1) is higher for rarer, repeated and earlier names; `corrected` says a
-    misspelt word was corrected to make the match."""
+    misspelt word was corrected to make the match; `mapping`, for a name the knowledge base
+    lacks and a drug or disease dictionary gave ("advil"), which dictionary entry it is."""
 
     name: str
     focus: str
@@ -80,6 +91,7 @@ class FocusMatch:
     end: int
     score: float
     corrected: bool
+    mapping: NameMapping | None = None
 
 
 @dataclass(frozen=True)
@@ -100,17 +112,34 @@ class FocusMatcher:
     in capitals, not inside a run of three capitalised words (a shouted message), and not at
     all when two-letter stop words ("AS", "IT") or everyday abbreviations (COMMON_ACRONYMS);
     the few in LOWERCASE_ACRONYMS ("adhd", "copd") also match in lower case. The lists are
-    in words.toml."""
+    in words.toml.
 
-    def __init__(self, names: Iterable[tuple[str, str]], *, model_file: Path = MODEL_FILE) -> None:
+    With `dictionaries`, a focus that the drug or disease dictionary knows by one of its names
+    also matches by that entry's other names ("tylenol", "acetominophen" for Acetaminophen),
+    as written only: they are never targets of spelling correction (look-alike drug names must
+    not meet), never names the knowledge base already has, and never ordinary English ("Plan
+    B", "Emend"; `names.distinctive`). The first build reads the dictionaries (about 3 s)."""
+
+    def __init__(
+        self,
+        names: Iterable[tuple[str, str]],
+        *,
+        model_file: Path = MODEL_FILE,
+        dictionaries: bool = False,
+    ) -> None:
         self._lexicon = _lexicon(model_file)
         self._trie: dict[str, Any] = {}
         self._names: dict[Any, dict[tuple[str, str], None]] = {}  # key -> (name, focus) pairs
         self._words: Counter[str] = Counter()  # name words: the targets of spelling correction
+        self._exact: set[str] = set()  # dictionary name words: matched as written, never fixed
+        self._mappings: dict[tuple[str, str], NameMapping] = {}  # dictionary (name, focus)
         self._memo: dict[str, str | None] = {}
-        for name, focus in names:
+        pairs = list(names)
+        for name, focus in pairs:
             for variant in _variants(name, self._lexicon.common):
                 self._add(variant, (name, focus))
+        if dictionaries:
+            self._add_dictionary_names(pairs)
         self._entries = self._rank_entries()
         self._pools: dict[tuple[str, int], list[str]] = {}  # (first letter, length) -> words
         for word, _ in self._words.most_common():
@@ -126,6 +155,17 @@ class FocusMatcher:
             return
         self._insert(key, entry)
         self._words.update(w for t in found if t.fold.isalpha() for w in {t.fold, t.key})
+
+    def _add_dictionary_names(self, pairs: Sequence[tuple[str, str]]) -> None:
+        known = set(self._names)  # the knowledge base's own names win
+        for (name, focus), mapping in _dictionary_names(pairs, self._lexicon.common).items():
+            found = tokens(name)
+            key = tuple(t.key for t in found)
+            if key in known or not _allowed(key) or is_acronym(name):
+                continue
+            self._insert(key, (name, focus))
+            self._mappings[(name, focus)] = mapping
+            self._exact.update(t.fold for t in found)
 
     def _add_acronym(self, token: Token, entry: tuple[str, str]) -> None:
         if (len(token.text) == 2 and token.fold in STOP_WORDS) or token.text in COMMON_ACRONYMS:
@@ -194,7 +234,7 @@ class FocusMatcher:
         word = token.fold
         if len(word) < 4 or not word.isalpha() or word in self._lexicon.known:
             return None
-        if word in self._words or is_acronym(token.text):
+        if word in self._words or word in self._exact or is_acronym(token.text):
             return None
         if word not in self._memo:
             if len(self._memo) > _MEMO_LIMIT:
@@ -258,6 +298,7 @@ class FocusMatcher:
                 end=found[s.last - 1].end,
                 score=score[s.entries[0][1]],
                 corrected=s.corrected,
+                mapping=self._mappings.get(s.entries[0]),
             )
             for s in spans
         ]
@@ -286,6 +327,32 @@ class FocusMatcher:
             ]
             value = sum(words) + 0.5 * max(words, default=0.0)
         return value * (0.7 if span.corrected else 1.0)
+
+
+def _dictionary_names(
+    pairs: Sequence[tuple[str, str]], english: frozenset[str]
+) -> dict[tuple[str, str], NameMapping]:
+    """(dictionary name, focus) -> its mapping, for every focus that a dictionary entry knows by
+    the focus's own name: the entry's other names that are distinctive (`names.py`).
+
+    MeSH files narrow diseases under broad headings as if they were synonyms ("Iniencephaly"
+    and "Acrania" under Neural Tube Defects), so an entry that several foci reach belongs to
+    the focus of its own name only, or to none; and synonyms of a focus are not looked up
+    ("Spinocerebellar ataxia 28" has the synonym "spinocerebellar degeneration")."""
+    targets: dict[tuple[dictionary.Dictionary, str], list[str]] = {}
+    for focus in dict.fromkeys(focus for _, focus in pairs):
+        for book in dictionary.dictionaries():
+            for canonical in book.variants.get(dictionary.key(focus), ()):
+                targets.setdefault((book, canonical), []).append(focus)
+    out: dict[tuple[str, str], NameMapping] = {}
+    for (book, canonical), reached in targets.items():
+        own = [f for f in reached if dictionary.key(f) == canonical]
+        foci = own or (reached if len(reached) == 1 else [])
+        for name in book.names_of(canonical):  # not MeSH's inverted "lymphoma, burkitt"
+            if "," not in name and dictionary.distinctive(name, english, canonical):
+                mapping = dictionary.mapping(book, name, canonical)
+                out.update(((name, focus), mapping) for focus in foci)
+    return out
 
 
 def _variants(name: str, common: frozenset[str]) -> list[str]:

@@ -6,6 +6,12 @@ The table is data, `lay_terms.toml` beside this module (where each entry comes f
 was checked is written at its top); a site can load its own file in the same format with
 `load_terms`. Matching is case-insensitive and on whole words, longer phrases first, and a
 phrase also matches with a plural ending ("water pills").
+
+The shipped `expand` also gives the generic name of a drug named by its brand or another
+spelling ("Advil" -> ibuprofen, "acetominophen" -> acetaminophen) and MeSH's name of a disease
+named otherwise, from the dictionaries of `names.py`; each such expansion says its dictionary
+entry. Only names with a word that is not English count ("Plan B" and "Emend" do not), and
+the table wins where both name the same words.
 """
 
 from __future__ import annotations
@@ -16,8 +22,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from healthqa.search import names as dictionary
+from healthqa.search.focus import english_words
+from healthqa.search.names import NameMapping
+from healthqa.search.words import stem, tokens
+
 TERMS_FILE = Path(__file__).with_name("lay_terms.toml")
 _KEYS = {"lay", "medical", "note"}
+_LONGEST_NAME = 6  # words: longer dictionary names are chemical names no one types
 
 
 class LayTermsError(Exception):
@@ -36,12 +48,14 @@ class LayTerm:
 @dataclass(frozen=True)
 class Expansion:
     """A lay phrase found in a question: `term` as written there, at `start:end`, and the
-    knowledge base's words for it."""
+    knowledge base's words for it; `mapping`, when a drug or disease dictionary gave them
+    rather than the lay-terms table, which entry."""
 
     term: str
     expansions: tuple[str, ...]
     start: int
     end: int
+    mapping: NameMapping | None = None
 
 
 @dataclass(frozen=True)
@@ -128,5 +142,58 @@ def _shipped() -> Vocabulary:
 
 
 def expand(text: str) -> list[Expansion]:
-    """The lay phrases in `text` with the knowledge base's words for them (shipped table)."""
-    return _shipped().expand(text)
+    """The lay phrases in `text` with the knowledge base's words for them (shipped table),
+    and the drug and disease names with their dictionaries' canonical names; left to right,
+    never overlapping."""
+    table = _shipped().expand(text)
+    taken = [(e.start, e.end) for e in table]
+    names = [e for e in expand_names(text) if not any(e.start < b and a < e.end for a, b in taken)]
+    return sorted(table + names, key=lambda e: e.start)
+
+
+def expand_names(text: str) -> list[Expansion]:
+    """The drug and disease names in `text` that their dictionary calls otherwise, with that
+    canonical name: longest name first, as written (case and punctuation aside), never fuzzy."""
+    known, firsts = _dictionary_names()
+    found = tokens(text)
+    out = []
+    i = 0
+    while i < len(found):
+        step = 1
+        if found[i].fold in firsts:
+            for n in range(min(_LONGEST_NAME, len(found) - i), 0, -1):
+                mapping = known.get(tuple(t.fold for t in found[i : i + n]))
+                if mapping:
+                    start, end = found[i].start, found[i + n - 1].end
+                    canonical = _uninverted(mapping.canonical.lower())
+                    out.append(Expansion(text[start:end], (canonical,), start, end, mapping))
+                    step = n
+                    break
+        i += step
+    return out
+
+
+@cache
+def _dictionary_names() -> tuple[dict[tuple[str, ...], NameMapping], frozenset[str]]:
+    """Every distinctive dictionary name that says something its canonical name does not
+    (not "alzheimer's disease" for Alzheimer Disease), by its folded words; and their first
+    words. Built on first use: about 3 s, most of it reading the dictionaries."""
+    english = english_words()
+    known: dict[tuple[str, ...], NameMapping] = {}
+    for book in dictionary.dictionaries():
+        for name, canonicals in book.variants.items():
+            if len(canonicals) != 1 or "," in name:
+                continue
+            if not dictionary.distinctive(name, english, canonicals[0]):
+                continue
+            words = tuple(t.fold for t in tokens(name))
+            canonical = {stem(t.fold) for t in tokens(canonicals[0])}
+            if len(words) <= _LONGEST_NAME and not canonical <= {stem(w) for w in words}:
+                known.setdefault(words, dictionary.mapping(book, name, canonicals[0]))
+    return known, frozenset(words[0] for words in known)
+
+
+def _uninverted(name: str) -> str:
+    """MeSH's "stomatitis, herpetic" as people write it: "herpetic stomatitis"."""
+    head, comma, tail = name.partition(", ")
+    return f"{tail} {head}" if comma and "," not in tail else name

@@ -76,6 +76,8 @@ class Question(Base):
     __table_args__ = (
         Index("ix_questions_topic_id_id", "topic_id", "id"),
         Index("ix_questions_document", "source_id", "document_id"),
+        # the search index's watermark (count and latest update), read every second per worker
+        Index("ix_questions_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -318,6 +320,36 @@ class SiteKey(Base):
     value: Mapped[str] = mapped_column(String(200))
 
 
+class RelatedList(Base):
+    """That a question's Related list was computed, when, and by which version of the rules
+    (healthqa.related.stored): a list older than its question, or of another version, is made
+    again. Its items are in `related_items`; an empty list has none."""
+
+    __tablename__ = "related_lists"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(String(20))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RelatedEntry(Base):
+    """One item of a stored Related list, in its place; why it is listed, and the snippet the
+    page shows under it."""
+
+    __tablename__ = "related_items"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("related_lists.question_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(30))
+    why: Mapped[str] = mapped_column(String(400))
+    snippet: Mapped[str] = mapped_column(String(200))
+
+
 class ReadingCount(Base):
     """How often a question was read, and opened from the ask page, on one day (UTC): every
     worker adds its batch to these rows (healthqa.store.counts). Nothing about who read."""
@@ -331,3 +363,17 @@ class ReadingCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     views: Mapped[int] = mapped_column(Integer, default=0)
     asks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuestionTriage(Base):
+    """The triage of a stored question's own words, kept so that its page does not run the
+    model on every first view. `key` digests the text and the triage version: a row whose key
+    differs from the one its question has now is out of date, and is made again."""
+
+    __tablename__ = "question_triage"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # Triage.to_dict(), no advice

@@ -30,7 +30,14 @@ from healthqa.triage.advice import (
     default_contacts,
     load_contacts,
 )
-from healthqa.triage.engine import MessageError, find_flags, normalize, triage
+from healthqa.triage.engine import (
+    MessageError,
+    find_flags,
+    normalize,
+    restored,
+    triage,
+    triage_version,
+)
 from healthqa.triage.result import Advice, Level, RedFlag, Triage, batch_line
 from healthqa.triage.rules import Rule, RuleSet, TriageRulesError, default_rules, load_rules
 
@@ -54,7 +61,9 @@ __all__ = [
     "load_contacts",
     "load_rules",
     "normalize",
+    "restored",
     "triage",
+    "triage_version",
 ]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from typing import Literal
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any, Literal
 
 from healthqa.encoder import Encoded, ModelError, site_embedder
 from healthqa.errors import Refused
@@ -196,7 +198,33 @@ def triage(
             f"the message has {len(text):,} characters; triage reads at most {MAX_CHARS:,}"
         )
     flags = find_flags(text, rules, meaning, model, vector)
+    return with_advice(flags, checked=bool(flags) or readable(text), country=country)
+
+
+def with_advice(
+    flags: tuple[RedFlag, ...], *, checked: bool = True, country: str | None = None
+) -> Triage:
+    """The triage of a message with these `flags`, most serious first, and the advice for
+    `country`; `checked` is False when triage could not read the message."""
     level = flags[0].level if flags else Level.ROUTINE
-    if not flags and not readable(text):
+    if not checked:
         return Triage(level, flags, unchecked(country), checked=False)
     return Triage(level, flags, advise(level, flags, country) if flags else None)
+
+
+def restored(data: dict[str, Any], country: str | None = None) -> Triage:
+    """A triage read back from what `Triage.to_dict()` wrote, with the advice for `country`:
+    a kept triage needs only its flags (the advice and its numbers are the site's)."""
+    flags = tuple(RedFlag.from_dict(flag) for flag in data["flags"])
+    return with_advice(flags, checked=bool(data["checked"]), country=country)
+
+
+@cache
+def triage_version() -> str:
+    """A digest of what decides a message's flags: this package's code, rules and model (its
+    evaluation data left out). A triage kept under another version is out of date."""
+    digest = hashlib.blake2b(digest_size=12)
+    for path in sorted(Path(__file__).parent.iterdir()):
+        if path.is_file() and path.suffix in (".py", ".toml", ".npz"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -50,6 +50,18 @@ class RedFlag:
             "crisis": self.crisis,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RedFlag:
+        """The flag `to_dict` wrote (a stored triage read back)."""
+        return cls(
+            data["rule"],
+            data["name"],
+            tuple(data["matched"]),
+            data["rationale"],
+            Level(data["level"]),
+            bool(data["crisis"]),
+        )
+
 
 Action = Literal["call_emergency", "crisis_line", "see_doctor_today", "not_checked"]
 

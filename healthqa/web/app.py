@@ -78,6 +78,7 @@ def create_app(
     app.add_middleware(ConditionalGet)
     app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=6)
     app.add_middleware(CatchUp, catch_up=site.catch_up)
+    app.add_middleware(pages.Articles)
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders)
     return app

@@ -7,7 +7,9 @@ pending for the experts and stays invisible here.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -17,11 +19,15 @@ from sqlalchemy import select
 
 from healthqa import reading
 from healthqa.errors import NotFound, Refused
+from healthqa.kb import question_text
 from healthqa.people import markup
 from healthqa.people.answering import endorsers, verified_authors
 from healthqa.reading import Reading
 from healthqa.related import related as related_questions
+from healthqa.related import stored
+from healthqa.related.lists import PAGE_K
 from healthqa.search.ask import Match, Understanding
+from healthqa.search.documents import SearchDoc
 from healthqa.search.lexical import terms
 from healthqa.store.models import Answer, Question, Source, Topic
 from healthqa.store.queries import (
@@ -30,12 +36,12 @@ from healthqa.store.queries import (
     list_questions,
     list_sources,
     list_topics,
-    neighbours,
+    published_article,
 )
 from healthqa.web import popular, text
 from healthqa.web.site import Site
 
-RELATED_K = 10
+RELATED_K = PAGE_K
 HOME_LIST = 8  # questions in each of the home page's lists
 CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
@@ -102,7 +108,8 @@ class RelatedLink:
     snippet: str
     topic: str
     question_type: str | None
-    reason: str
+    reason: str  # healthqa.related.Reason: same focus, broader, ..., same topic
+    why: str  # the reason in words ("Hypokalemic periodic paralysis: filed under ...")
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,8 @@ class Asked:
     matches: list[AskMatch]
     close: bool
     triage: dict[str, Any]
+    read_as: list[str] = field(default_factory=list)  # the question(s) the engine read
+    note: str | None = None  # what healthqa could not read, in a plain sentence
 
 
 @dataclass(frozen=True)
@@ -254,29 +263,33 @@ def shown_title(q: Question) -> str:
 
 
 def article(site: Site, external_id: str) -> Article:
-    q = _published(site, external_id)
-    before, after = neighbours(site.engine, q)
-    shown = shown_title(q)
+    """A published question's page. Two queries (the question with its kept triage, and its
+    answers); the neighbours and related questions come from the search index in memory, and
+    the triage of the question's words is the kept one (made once per text and triage version)."""
+    q = published_article(site.engine, external_id)
+    if q is None:
+        raise NotFound(f"no question with id {external_id!r}")
+    before, after = _neighbours(site, q.id, q.topic)
     return Article(
         id=q.external_id,
         title=q.title,
-        display_title=shown,
-        slug=text.slugify(shown),
-        url=question_url(q.external_id, shown),
+        display_title=q.display_title,
+        slug=text.slugify(q.display_title),
+        url=question_url(q.external_id, q.display_title),
         body=q.body,
         focus=q.focus,
         focus_category=q.focus_category,
         question_type=q.question_type,
-        topic=topic_by_slug(site, q.topic.slug),
+        topic=topic_by_slug(site, q.topic),
         source=_source(q.source),
         source_url=q.source_url,
         created=q.created_at,
         updated=q.updated_at,
-        answers=_answers(site, q),
-        previous=question_link(site, before) if before else None,
-        next=question_link(site, after) if after else None,
+        answers=_shown_answers(site, q.answers),
+        previous=before,
+        next=after,
         related=related(site, q.id),
-        triage=site.triage(f"{q.title}\n{q.body}").to_dict(),
+        triage=site.question_triage(q.id, question_text(q.title, q.body), q.triage).to_dict(),
     )
 
 
@@ -312,11 +325,16 @@ def related_to(site: Site, external_id: str, k: int = RELATED_K) -> list[Related
 
 
 def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLink]:
-    """Other questions to read next (healthqa.related, which caches them)."""
-    index = site.index
-    if question_id not in index.docs:  # published a moment ago: the index catches up shortly
-        return []
-    items = related_questions(index, question_id, k)
+    """Other questions to read next: a page's list is the kept one (healthqa.related.stored:
+    one query, made once per question and change); other lengths are computed and cached."""
+    if k == PAGE_K:
+        items = stored.read(site.engine, question_id)
+        if items is None:
+            items = stored.kept(site.index, question_id) if question_id in site.index.docs else []
+    elif question_id in site.index.docs:
+        items = related_questions(site.index, question_id, k)
+    else:  # published a moment ago: the index catches up shortly
+        items = []
     return [
         RelatedLink(
             id=i.id,
@@ -327,6 +345,7 @@ def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLin
             topic=i.topic,
             question_type=i.question_type,
             reason=i.reason,
+            why=i.why,
         )
         for i in items
     ]
@@ -401,6 +420,8 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         matches=matches,
         close=bool(matches) and matches[0].score >= CLOSE_SCORE,
         triage=result.triage or {},
+        read_as=result.read_as,
+        note=result.note,
     )
 
 
@@ -510,6 +531,45 @@ def question_link(site: Site, q: Question) -> QuestionLink:
     )
 
 
+def doc_link(doc: SearchDoc) -> QuestionLink:
+    """`question_link` of a question as the search index holds it (no query)."""
+    return QuestionLink(
+        id=doc.external_id,
+        title=doc.title,
+        display_title=doc.display_title,
+        url=question_url(doc.external_id, doc.display_title),
+        topic=doc.topic,
+        question_type=doc.question_type,
+        snippet=text.snippet(doc.body or doc.answer, 160),
+    )
+
+
+def _neighbours(
+    site: Site, question_id: int, topic: str
+) -> tuple[QuestionLink | None, QuestionLink | None]:
+    """The published questions just before and after `question_id` in its topic, by id: from
+    the search index, which holds every published question (ids by topic, kept per version)."""
+    ids = site.cached("ids by topic", lambda: _ids_by_topic(site.index.docs)).get(topic, [])
+    at = bisect.bisect_left(ids, question_id)
+    after = at + 1 if at < len(ids) and ids[at] == question_id else at
+    docs = site.index.docs
+    before_doc = docs.get(ids[at - 1]) if at > 0 else None
+    after_doc = docs.get(ids[after]) if after < len(ids) else None
+    return (
+        doc_link(before_doc) if before_doc else None,
+        doc_link(after_doc) if after_doc else None,
+    )
+
+
+def _ids_by_topic(docs: dict[int, SearchDoc]) -> dict[str, list[int]]:
+    by_topic: dict[str, list[int]] = {}
+    for doc in docs.values():
+        by_topic.setdefault(doc.topic, []).append(doc.id)
+    for ids in by_topic.values():
+        ids.sort()
+    return by_topic
+
+
 def _topic(t: Topic, count: int) -> TopicInfo:
     return TopicInfo(t.slug, t.name, t.description, count, f"/topics/{t.slug}")
 
@@ -520,7 +580,12 @@ def _source(s: Source) -> SourceInfo:
 
 def _answers(site: Site, q: Question) -> list[AnswerInfo]:
     """The published answers; those by experts with their verification and endorsements."""
-    shown = [a for a in q.answers if a.status == "published"]
+    return _shown_answers(site, [a for a in q.answers if a.status == "published"])
+
+
+def _shown_answers(site: Site, shown: Sequence[Answer]) -> list[AnswerInfo]:
+    """These answers as pages show them: those by experts with their verification and
+    endorsements (two more queries, only when an expert wrote one)."""
     by_experts = [a for a in shown if a.user_id is not None]
     if not by_experts:
         return [_answer(a) for a in shown]

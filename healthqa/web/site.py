@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Engine
 
 from healthqa.config import Settings
@@ -17,6 +18,7 @@ from healthqa.web.cache import PageCache
 from healthqa.web.counting import Tally
 
 T = TypeVar("T")
+RENDER_SLOTS = 2
 
 
 class Site(KnowledgeBase):
@@ -33,6 +35,12 @@ class Site(KnowledgeBase):
     ) -> None:
         super().__init__(engine, index, settings)
         self.articles = PageCache(article_cache_size)
+        # Article renders at once in this process. With the GIL one thread computes at a time:
+        # 64 connections each rendering in a thread of their own share the CPU, and all finish
+        # late. Uncached, 1 worker, Related left out, on a busy machine (bench/bench_web.py):
+        # one thread each 266 req/s, p99 713 ms; 1 slot 374 and 247 ms; 2 slots 387 and 585 ms.
+        # Two, so that a render waiting on the database (a kept triage's write) holds up none.
+        self.renders = anyio.CapacityLimiter(RENDER_SLOTS)
         self.tally = tally  # counts what people read (None: nothing is counted)
         self.clock: Callable[[], float] = time.time
         self._memo: dict[str, tuple[Hashable, Any]] = {}
