@@ -263,8 +263,7 @@ class _Neighbourhood:
     def _similar_questions(
         self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
     ) -> list[_Candidate]:
-        rows = np.flatnonzero((scores >= SIMILAR) & (self.group == 0))
-        rows = rows[np.lexsort((self.ids[rows], -np.round(scores[rows], 6)))][:FETCH]
+        rows = _top(np.flatnonzero((scores >= SIMILAR) & (self.group == 0)), scores, self.ids)
         found = (int(self.ids[r]) for r in rows)
         why = "asks much the same"
         return [

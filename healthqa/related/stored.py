@@ -62,11 +62,15 @@ def read(engine: Engine, question_id: int) -> list[RelatedItem] | None:
 def kept(index: SearchIndex, question_id: int) -> list[RelatedItem]:
     """The page's list: the kept one, else computed now and kept for every worker."""
     found = read(index.engine, question_id)
-    if found is None:
-        index.refresh()
-        found = _neighbourhood(index).related(question_id, PAGE_K)
-        if question_id in index.docs:
-            write(index.engine, {question_id: found})
+    return keep(index, question_id) if found is None else found
+
+
+def keep(index: SearchIndex, question_id: int) -> list[RelatedItem]:
+    """Compute the page's list now and keep it (for a caller that has just found none)."""
+    index.refresh()
+    found = _neighbourhood(index).related(question_id, PAGE_K)
+    if question_id in index.docs:
+        write(index.engine, {question_id: found})
     return found
 
 

@@ -330,7 +330,7 @@ def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLin
     if k == PAGE_K:
         items = stored.read(site.engine, question_id)
         if items is None:
-            items = stored.kept(site.index, question_id) if question_id in site.index.docs else []
+            items = stored.keep(site.index, question_id) if question_id in site.index.docs else []
     elif question_id in site.index.docs:
         items = related_questions(site.index, question_id, k)
     else:  # published a moment ago: the index catches up shortly
