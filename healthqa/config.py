@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies in front of the site: from these, the visitor's address is
     # read from X-Forwarded-For (for rate limits); from anyone else that header is ignored.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # The languages askers may write in, comma-separated ("en,es,zh"). English is always read;
+    # any other turns on the multilingual index (built on first use, cached like MiniLM's).
+    languages: str = "en"
+
+    @property
+    def ask_languages(self) -> frozenset[str]:
+        """The languages of `languages`, English always among them."""
+        return frozenset(
+            {"en", *(c.strip().lower() for c in self.languages.split(",") if c.strip())}
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

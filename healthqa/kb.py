@@ -11,25 +11,35 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from healthqa import reading
 from healthqa.config import Settings, load_settings
 from healthqa.encoder import Embedder, Encoded, ModelError, site_embedder
 from healthqa.ingest import ImportSummary, import_demo
 from healthqa.ingest.topics import TopicRules, load_rules
 from healthqa.ingest.write import fill_display_titles, sync_topics
+from healthqa.language import ENGLISH, detect
 from healthqa.progress import progress
+from healthqa.reading import Reading
 from healthqa.screening import SpamRules, load_spam_rules
 from healthqa.search.ask import AskResult
 from healthqa.search.ask import ask as ask_index
 from healthqa.search.index import SearchIndex
+from healthqa.search.multilingual import MultilingualIndex, ask_in_language
 from healthqa.store.db import connect, migrate
 from healthqa.store.models import Question
-from healthqa.store.queries import KeptTriage, keep_triage, triage_texts
+from healthqa.store.queries import (
+    KeptTriage,
+    keep_grades,
+    keep_triage,
+    kept_grades,
+    triage_texts,
+)
 from healthqa.triage import Triage, restored, triage, triage_version
 
 log = logging.getLogger(__name__)
@@ -79,6 +89,8 @@ class KnowledgeBase:
         )
         self._index = index
         self._index_lock = threading.Lock()
+        self._multilingual: MultilingualIndex | None = None
+        self._multilingual_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str | None = None) -> KnowledgeBase:
@@ -125,6 +137,36 @@ class KnowledgeBase:
             log.warning("could not keep the triage of question %s: %s", question_id, exc)
         return result
 
+    def readings(self, texts: Sequence[str]) -> list[Reading | None]:
+        """The reading levels of these answer texts: remembered in this process, else kept in
+        the database (by any worker, or by `healthqa index`), else graded now and kept."""
+        keys = [reading.key(t) for t in texts]
+        unknown = [k for k in keys if not reading.remembered(k)[0]]
+        if unknown:
+            reading.remember(kept_grades(self.engine, unknown))
+            self._grade_and_keep([(k, t) for k, t in zip(keys, texts, strict=True) if k in unknown])
+        return [reading.reading(t) for t in texts]
+
+    def _grade_and_keep(self, todo: list[tuple[str, str]]) -> None:
+        new = {k: reading.grade(t) for k, t in todo if not reading.remembered(k)[0]}
+        try:
+            keep_grades(self.engine, new)
+        except SQLAlchemyError as exc:  # the page is right all the same; the next view retries
+            log.warning("could not keep %d reading grades: %s", len(new), exc)
+
+    def keep_reading_grades(self, texts: Sequence[str]) -> int:
+        """Grade and keep every text of `texts` not kept yet (`healthqa index` does this for
+        every published answer, so that no page view has to); returns how many were graded."""
+        keys = {reading.key(t): t for t in texts}
+        kept = set(kept_grades(self.engine, list(keys)))
+        todo = [(k, t) for k, t in keys.items() if k not in kept]
+        with progress("grading answers", total=len(todo)) as advance:
+            for start in range(0, len(todo), TRIAGE_BATCH):
+                batch = todo[start : start + TRIAGE_BATCH]
+                keep_grades(self.engine, {k: reading.grade(t) for k, t in batch})
+                advance(len(batch))
+        return len(todo)
+
     def keep_triage_of_questions(self) -> int:
         """Triage every published question whose kept triage is missing or out of date (the
         text or the triage version changed), embedding their texts in batches; returns how
@@ -159,12 +201,30 @@ class KnowledgeBase:
     def ask(self, text: str, k: int = 10, topic: str | None = None) -> AskResult:
         """The best stored questions for `text`, with the triage of `text` itself.
 
-        Triage reads the whole text as typed (an emergency may be past the part search reads)
-        and reuses the search's sentence vector when search read all of it: one embedding."""
+        A message in a language the site reads (`languages` setting) other than English is
+        searched in the multilingual index; English, and any language the site does not
+        read, take the English engine. Triage reads the whole text as typed (an emergency
+        may be past the part search reads) and reuses the search's sentence vector when
+        search read all of it: one embedding."""
+        language = detect(text).code
+        if language != ENGLISH and language in self.settings.ask_languages:
+            result = ask_in_language(self.index, self.multilingual, text, language, k, topic)
+            result.triage = triage(text, self.country).to_dict()
+            return result
         result = ask_index(self.index, text, k, topic)
+        result.language = language
         vector = None if result.trimmed else result.vector
         result.triage = triage(text, self.country, vector=vector).to_dict()
         return result
+
+    @property
+    def multilingual(self) -> MultilingualIndex:
+        """The multilingual index, built on first use (embedding only what is not cached)."""
+        if self._multilingual is None:
+            with self._multilingual_lock:
+                if self._multilingual is None:
+                    self._multilingual = MultilingualIndex.of(self.index)
+        return self._multilingual
 
 
 def question_text(title: str, body: str) -> str:

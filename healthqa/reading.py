@@ -78,18 +78,38 @@ BANDS = (
 
 def grade(text: str) -> float | None:
     """The Flesch-Kincaid grade of `text` (one decimal, at least 0), or None when it has fewer
-    than MIN_WORDS words. Remembered per text (by a hash of it), so a page shown again, or an
+    than MIN_WORDS words. Remembered per text (by its `key`), so a page shown again, or an
     answer found again, costs a look-up."""
-    key = hashlib.blake2b(text.encode(), digest_size=16).digest()
-    with _memo_lock:
-        if key in _memo:
-            return _memo[key]
+    known, found = remembered(key(text))
+    if known:
+        return found
     found = _grade(text)
-    with _memo_lock:
-        if len(_memo) >= MEMO_SIZE:
-            del _memo[next(iter(_memo))]  # the oldest
-        _memo[key] = found
+    remember({key(text): found})
     return found
+
+
+def key(text: str) -> str:
+    """What a grade of `text` is kept under: the text and the grading (textstat's version and
+    MIN_WORDS), so a kept grade of other rules is never read as this one."""
+    made_by = f"{_RULES}\0{text}".encode()
+    return hashlib.blake2b(made_by, digest_size=16).hexdigest()
+
+
+def remembered(text_key: str) -> tuple[bool, float | None]:
+    """(True, grade) when the grade of the text with this key is remembered, else (False, None)."""
+    with _memo_lock:
+        if text_key in _memo:
+            return True, _memo[text_key]
+    return False, None
+
+
+def remember(grades: dict[str, float | None]) -> None:
+    """Remember grades by text key (kept ones read back, or new ones), oldest forgotten first."""
+    with _memo_lock:
+        for text_key, value in grades.items():
+            if len(_memo) >= MEMO_SIZE and text_key not in _memo:
+                del _memo[next(iter(_memo))]
+            _memo[text_key] = value
 
 
 def reading(text: str) -> Reading | None:
@@ -137,7 +157,8 @@ def prefer_easier(
     return out
 
 
-_memo: dict[bytes, float | None] = {}
+_memo: dict[str, float | None] = {}
+_RULES = f"flesch-kincaid/textstat {version('textstat')}/min {MIN_WORDS}"
 _memo_lock = threading.Lock()
 
 

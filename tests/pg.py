@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster on a free port, from Debian's postgresql package.
+"""A throwaway PostgreSQL cluster on a free port: Debian's postgresql package, or the
+PostgreSQL 16 with pgvector that the `pgserver` package (a dev dependency) ships.
 
 Used by the test fixtures and by the benchmarks; never by the library itself.
 """
@@ -6,7 +7,9 @@ Used by the test fixtures and by the benchmarks; never by the library itself.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -16,11 +19,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 
 class PostgresMissing(Exception):
     """Debian's postgresql package is not installed."""
+
+
+class PgvectorMissing(Exception):
+    """The pgserver package (PostgreSQL 16 with pgvector) is not installed."""
+
+
+def pgvector_bindir() -> Path:
+    """The programs of pgserver's PostgreSQL 16 with pgvector. Found without importing the
+    package: its import reads the environment for a runtime folder and warns when it has
+    none, and we only want its binaries (run the same way as Debian's, below)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise PgvectorMissing("pgserver is not installed (pip install -e '.[dev]')")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _server_user() -> str:
+    """Who runs the server when we are root (PostgreSQL refuses root): Debian's postgres
+    user where the package made one, else nobody."""
+    try:
+        return pwd.getpwnam("postgres").pw_name
+    except KeyError:
+        return "nobody"
 
 
 def _bindir() -> Path:
@@ -37,16 +64,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Start a cluster, yield its admin URL, stop and delete it afterwards."""
-    bindir = _bindir()
+def throwaway_postgres(bindir: Path | None = None) -> Iterator[str]:
+    """Start a cluster (Debian's programs unless `bindir`), yield its admin URL, stop and
+    delete it afterwards."""
+    bindir = bindir or _bindir()
     # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="healthqa-pg-"))
     data, port = root / "data", _free_port()
-    # PostgreSQL refuses to run as root: run it as the postgres user when we are root.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_user:
-        shutil.chown(root, "postgres")
+    # PostgreSQL refuses to run as root: run it as another user when we are root.
+    user = _server_user() if os.geteuid() == 0 else None
+    as_user = ["runuser", "-u", user, "--"] if user else []
+    if user:
+        shutil.chown(root, user)
     subprocess.run(
         [
             *as_user,
@@ -113,3 +142,39 @@ def create_database(admin_url: str, name: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def pgvector_server() -> Iterator[str]:
+    """A throwaway PostgreSQL 16 with pgvector (pgserver's) for the session; its admin URL."""
+    try:
+        bindir = pgvector_bindir()
+    except PgvectorMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))  # CI must test the PostgreSQL search backend, never skip it
+        pytest.skip(str(exc))
+    with _reachable(bindir) as usable, throwaway_postgres(usable) as url:
+        yield url
+
+
+@contextmanager
+def _reachable(bindir: Path) -> Iterator[Path]:
+    """`bindir`, or a copy of its installation the server's user can run: as root, the
+    server runs as another user, who may not reach into a private checkout (CI's clone)."""
+    user = _server_user() if os.geteuid() == 0 else None
+    check = ["runuser", "-u", user, "--", "test", "-x", str(bindir / "postgres")] if user else []
+    if not check or subprocess.run(check).returncode == 0:
+        yield bindir
+        return
+    copy = Path(tempfile.mkdtemp(prefix="healthqa-pgvector-"))
+    try:
+        # the programs find their libraries at $ORIGIN/../../../pgserver.libs (the wheel's)
+        package = bindir.parent.parent
+        shutil.copytree(bindir.parent, copy / "pgserver" / "pginstall", symlinks=True)
+        libs = package.parent / "pgserver.libs"
+        shutil.copytree(libs, copy / "pgserver.libs", symlinks=True)
+        for folder in (copy, copy / "pgserver"):
+            folder.chmod(0o755)
+        yield copy / "pgserver" / "pginstall" / "bin"
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)

@@ -44,6 +44,19 @@ def test_iud_back_pain_finds_the_iud_question_first(index: SearchIndex) -> None:
     assert "Intrauterine device" in result.understanding.focus
 
 
+def test_each_match_says_why_in_words(index: SearchIndex) -> None:
+    top = ask(index, "lower back pain since my IUD was put in, what should I do?").matches[0]
+    assert top.why.reasons[0] == "Same subject: Intrauterine device."
+    assert any(r.startswith("Shares the words: ") and "iud" in r for r in top.why.reasons)
+    assert top.why.text == " ".join(top.why.reasons)
+
+
+def test_the_score_stays_on_the_scale_the_web_thresholds_know(index: SearchIndex) -> None:
+    matches = ask(index, "lower back pain since my IUD was put in, what should I do?").matches
+    assert 0.6 <= matches[0].score <= 1.2  # close enough to be offered as "your question"
+    assert all(-0.5 <= m.score <= 1.2 for m in matches)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

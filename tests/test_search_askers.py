@@ -21,7 +21,9 @@ from healthqa.ingest import import_medquad
 from healthqa.ingest.medquad import parse_document
 from healthqa.search import askers
 from healthqa.search.askers import Asker, MedQuADPair
+from healthqa.search.learned import Ranking
 from healthqa.search.lexical import terms
+from healthqa.search.train_ranking import ablation_groups
 
 DOCUMENTS = (
     "MedQuAD-master/5_NIDDK_QA/0000009.xml",  # Hypothyroidism (NIDDK)
@@ -158,3 +160,33 @@ def test_the_command_writes_the_set_and_a_table_by_fold(
     assert set(report["rows"]) == {"engine", "BM25", "embedding", "fusion"}
     fold = written["Q6"]["fold"]
     assert report["rows"]["engine"]["MRR@10"][fold - 1] > 0  # hypothyroidism is found
+
+
+def test_the_command_cross_validates_and_writes_the_learned_ranking(
+    sqlite_engine: Engine, medquad_zip: Path, liveqa_dir: Path, tmp_path: Path
+) -> None:
+    """`healthqa eval askers --train`: the held-out learned rows beside the hand weights and
+    the baselines, the ablation, the worst messages, and a ranking file the engine reads."""
+    data = tmp_path / "data"
+    shutil.copytree(liveqa_dir, data / "liveqa-med-train")
+    archive = data / "MedQuAD-master.zip"
+    with zipfile.ZipFile(medquad_zip) as src, zipfile.ZipFile(archive, "w") as dst:
+        for name in DOCUMENTS:
+            dst.writestr(name, src.read(name))
+    import_medquad(sqlite_engine, archive)
+    db = sqlite_engine.url.render_as_string(False)
+    written = tmp_path / "ranking.json"
+    args = ["--db", db, "eval", "askers", "--data", str(data), "--train", "--json"]
+    result = CliRunner().invoke(app, [*args, "--write", str(written)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["rows"]) == {
+        "engine, learned (held out)",
+        "engine, hand weights (before)",
+        "BM25",
+        "embedding",
+        "fusion",
+    }
+    assert set(report["ablation"]) == {f"without {g}" for g in ablation_groups()}
+    assert report["worst"] and all(w["text"] for w in report["worst"])
+    assert Ranking.load(written).trained_on["folds"] == "all"

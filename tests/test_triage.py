@@ -332,6 +332,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "flags": [],
         "advice": None,
         "checked": True,
+        "language": "en",
     }
 
 
@@ -565,6 +566,7 @@ def test_cli_triage_json() -> None:
         "flags": [],
         "advice": None,
         "checked": True,
+        "language": "en",
     }
 
 

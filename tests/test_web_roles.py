@@ -97,6 +97,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("/ask", "GET"): Expect(None, 200),
     ("/ask/matches", "GET"): Expect(None, 200),
     ("/search", "GET"): Expect(None, 200),
+    ("/language/{code}", "GET"): Expect(None, 303, location="/"),  # the language switch
     ("/docs", "GET"): Expect(None, 200),
     ("/api/v1/ask", "GET"): Expect(None, 200, query="q=back+pain&k=1"),
     ("/api/v1/home", "GET"): Expect(None, 200),
@@ -282,6 +283,7 @@ def people_on(client: TestClient) -> RoleSite:
         "question_id": "demo-0001",
         "slug": "womens-health",
         "part": "1",
+        "code": "es",
         "token": pending.token,  # the private link of a pending question
         "target": "question",
         "target_id": "demo-0001",

@@ -1,11 +1,13 @@
 """Merge the blind authors' message files into the triage evaluation set and freeze its split.
 
-    .venv/bin/python tools/freeze_triage_set.py AUTHOR_DIR
+    .venv/bin/python tools/freeze_triage_set.py AUTHOR_DIR [OUT_DIR PREFIX]
 
 AUTHOR_DIR holds one `<PREFIX>.jsonl` per author (see healthqa/triage/data/README.md). Within
 each author and level the messages are shuffled with a seed of their own and half go to the
 test split (rounded up), so both halves have every author, family and level. Writes
-`blind_dev.jsonl`, `blind_test.jsonl` and `SHA256SUMS` into healthqa/triage/data. It prints
+`blind_dev.jsonl`, `blind_test.jsonl` and `SHA256SUMS` into healthqa/triage/data (or
+`PREFIX_dev.jsonl`, `PREFIX_test.jsonl` and `SHA256SUMS` into OUT_DIR: the sets in other
+languages, `healthqa/triage/data/languages es`). It prints
 counts only, never a message: the test half is not to be read while tuning.
 """
 
@@ -24,7 +26,7 @@ SEED = 20261201
 TEST_SHARE = 0.5
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, out: Path = DATA, prefix: str = "blind") -> None:
     groups: dict[tuple[str, str], list[dict[str, object]]] = defaultdict(list)
     for path in sorted(folder.glob("*.jsonl")):
         load_blind("dev", path)  # validates every record, naming file and line
@@ -43,14 +45,24 @@ def main(folder: Path) -> None:
     sums = []
     for name, records in split.items():
         records.sort(key=lambda r: str(r["id"]))
-        target = DATA / f"blind_{name}.jsonl"
+        target = out / f"{prefix}_{name}.jsonl"
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         target.write_text(body, encoding="utf-8")
         sums.append(f"{hashlib.sha256(body.encode()).hexdigest()}  {target.name}\n")
         counts = Counter(str(r["level"]) for r in records)
         print(name, len(records), dict(sorted(counts.items())))
-    (DATA / "SHA256SUMS").write_text("".join(sums), encoding="utf-8")
+    sums_file = out / "SHA256SUMS"
+    kept = [line for line in _lines(sums_file) if not line.rstrip().endswith(f"  {prefix}_dev.jsonl")
+            and not line.rstrip().endswith(f"  {prefix}_test.jsonl")]
+    sums_file.write_text("".join(kept + sums), encoding="utf-8")
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) == 4:
+        main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    else:
+        main(Path(sys.argv[1]))

@@ -118,7 +118,8 @@ def eval_triage(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Triage on the blind sets (dev, two frozen tests), LiveQA and the team set, by family."""
+    """Triage on the blind sets (dev, two frozen tests), LiveQA, the team set, and the Spanish
+    and Chinese blind sets (dev, frozen test), by family."""
     folder = liveqa or triage_evaluate.DEFAULT_LIVEQA
     try:
         reports = triage_evaluate.standard_reports(folder if folder.is_dir() else None)
@@ -129,13 +130,14 @@ def eval_triage(
         err.print(f"LiveQA skipped: {folder} is absent", markup=False, soft_wrap=True)
     if as_json:
         shown = {
-            name: r.to_dict(with_misses=not name.startswith("test") or show_test_misses)
+            name: r.to_dict(with_misses=not triage_evaluate.is_test(name) or show_test_misses)
             for name, r in reports.items()
         }
         print(json.dumps(shown, indent=2))
     else:
         for name, report in reports.items():
-            _print_triage_report(report, misses=not name.startswith("test") or show_test_misses)
+            misses = not triage_evaluate.is_test(name) or show_test_misses
+            _print_triage_report(report, misses=misses)
     for report in reports.values():
         for failure in report.target_failures():
             err.print(f"target missed: {failure}", markup=False, soft_wrap=True)

@@ -115,9 +115,20 @@ def shared_embedder(
     return _shared[key]
 
 
+# What the configured model and cache folder are read from: while these are unchanged, the
+# settings need not be built again (building them costs 2-10 ms, paid by every triage of a new
+# text before this was remembered).
+_SETTINGS_FROM = ("HEALTHQA_CONFIG", "HEALTHQA_MODEL_PATH", "HEALTHQA_CACHE_DIR", "HEALTHQA_HOME",
+                  "XDG_DATA_HOME")  # fmt: skip
+_configured: dict[tuple[str | None, ...], Embedder] = {}
+
+
 def site_embedder() -> Embedder:
     """The shared Embedder of the configured model and cache folder."""
     from healthqa.config import load_settings
 
-    settings = load_settings()
-    return shared_embedder(settings.model_path, settings.cache_dir)
+    key = tuple(os.environ.get(name) for name in _SETTINGS_FROM)
+    if key not in _configured:
+        settings = load_settings()
+        _configured[key] = shared_embedder(settings.model_path, settings.cache_dir)
+    return _configured[key]

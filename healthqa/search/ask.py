@@ -2,9 +2,10 @@
 
 Pipeline: clean and trim the text; understand it (focus, question type, lay terms); read the
 question(s) it really asks (`message.read_questions`); fetch candidates from the lexical and the
-semantic index (over-fetching 10x the limit); score each candidate, for each question, on
-meaning, words, focus and type together (`rank.score`); take the questions' lists in turn; drop
-repeats; attach why each one matched.
+semantic index (over-fetching 10x the limit); describe each candidate, for each question, by
+its meaning, words, focus, concepts and type (`rank.features`, in `prepare`) and score it with
+the learned ranking (`learned.Ranking`, in `ranked`); take the questions' lists in turn; drop
+repeats; attach why each one matched, in words.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from healthqa.encoder import Encoded, Vectors
 from healthqa.errors import Refused
-from healthqa.search import rank
+from healthqa.search import learned, rank
 from healthqa.search.documents import SearchDoc
 from healthqa.search.focus import FocusMatch
 from healthqa.search.index import SearchIndex
+from healthqa.search.learned import Ranking
 from healthqa.search.lexical import terms
 from healthqa.search.message import Extracted, read_questions, unread
 from healthqa.search.qtype import TypeClassifier
@@ -42,11 +45,30 @@ class AskError(Refused):
 
 @dataclass
 class Why:
-    """What made a match: the focus and type it shares with the question, the shared words."""
+    """What made a match: the focus and type it shares with the question, the shared words,
+    and the same in words (`reasons`, one sentence each; `text` all of them)."""
 
     focus: str | None
     question_type: str | None
     terms: list[str]
+    reasons: list[str] = field(default_factory=list)
+    text: str = ""
+
+
+def why(doc: SearchDoc, focus: str | None, question_type: str | None, shared: list[str]) -> Why:
+    """Why a match was chosen, in plain sentences ("Same condition: IUD. Same kind of
+    question: treatment. Shares the words: back pain.")."""
+    reasons = []
+    if focus:
+        kind = "condition" if doc.semantic_group == "Disorders" else "subject"
+        reasons.append(f"Same {kind}: {focus}.")
+    if question_type:
+        reasons.append(f"Same kind of question: {question_type}.")
+    if shared:
+        reasons.append(f"Shares the words: {' '.join(shared)}.")
+    if not reasons:
+        reasons.append("Close in meaning to your question.")
+    return Why(focus, question_type, shared, reasons, " ".join(reasons))
 
 
 @dataclass
@@ -55,7 +77,8 @@ class Match:
     title: str  # as the source wrote it
     display_title: str  # as a page shows it (healthqa/ingest/titles.py)
     snippet: str
-    score: float
+    score: float  # how close, 0 to about 1: the scale thresholds are set on (rank.order)
+    ranking: float  # the learned ranking's score, which orders the matches (no fixed scale)
     source: str
     source_name: str
     source_url: str | None
@@ -83,6 +106,7 @@ class AskResult:
     read_as: list[str] = field(default_factory=list)
     # What healthqa could not read in the message, in a plain sentence (message.unread), or None
     note: str | None = None
+    language: str = "en"  # the language the message was read in (healthqa.language.detect)
     triage: dict[str, Any] | None = None
     # The message's sentence vector, for triage to reuse (never serialised).
     vector: Encoded | None = field(default=None, repr=False, compare=False)
@@ -101,6 +125,20 @@ def clean(text: str) -> tuple[str, bool]:
     return text[:MAX_CHARS].rsplit(" ", 1)[0], True
 
 
+@dataclass
+class Prepared:
+    """A message read and its candidates fetched, before scoring: each question it asks with
+    its candidates and their feature rows (`rank.FEATURES`). Training keeps these."""
+
+    query: str
+    trimmed: bool
+    understanding: Understanding
+    questions: list[Extracted]
+    words: list[str]
+    vectors: Vectors
+    runs: list[tuple[list[rank.Candidate], NDArray[np.float64]]]
+
+
 def ask(
     index: SearchIndex,
     text: str,
@@ -108,8 +146,29 @@ def ask(
     topic: str | None = None,
     *,
     types: TypeClassifier | None = None,
+    ranking: Ranking | None = None,
 ) -> AskResult:
-    """The `k` best answered questions for `text` (optionally within one topic)."""
+    """The `k` best answered questions for `text` (optionally within one topic); `ranking`
+    replaces the shipped learned ranking (training and evaluation pass their own)."""
+    p = prepare(index, text, k, topic, types=types)
+    chosen = ranked(p, index.docs, ranking or learned.shipped())[:k]
+    matches = [_match(index.docs[c.id], c, p.words) for c in chosen]
+    encoded = Encoded(index.embedder.name, p.vectors[0])
+    read_as = [q.text for q in p.questions]
+    return AskResult(
+        p.query, p.trimmed, p.understanding, matches, read_as, unread(p.query), vector=encoded
+    )
+
+
+def prepare(
+    index: SearchIndex,
+    text: str,
+    k: int = 10,
+    topic: str | None = None,
+    *,
+    types: TypeClassifier | None = None,
+) -> Prepared:
+    """Read `text` and fetch its candidates, with the features to rank them by."""
     if not 1 <= k <= MAX_K:
         raise AskError(f"k must be between 1 and {MAX_K}, got {k}")
     query, trimmed = clean(text)
@@ -124,18 +183,49 @@ def ask(
     words = _query_words(query, foci, expansions)
     vectors = _vectors(index, query, questions)
     candidates = _candidates(index, words, vectors, k, topic)
-    wanted = {name for f in foci for name in (f.focus, *index.focus.foci(query[f.start : f.end]))}
     # every question is ranked with the whole message's question types: on LiveQA Train-1 each
     # question's own types lost 0.055 type@1 (the story says what kind of answer is wanted)
+    facts = _facts(index, query, foci, dict(qtypes), words)
+    runs = []
+    for n in range(len(questions)):
+        own = _meaning(index, candidates, vectors, n)
+        runs.append((own, rank.features(own, index.docs, facts, questions[n].focus)))
+    return Prepared(query, trimmed, understanding, questions, words, vectors, runs)
+
+
+def ranked(p: Prepared, docs: dict[int, SearchDoc], ranking: Ranking) -> list[rank.Candidate]:
+    """Every candidate of a prepared message, best first, each question text once."""
+    hand = learned.hand()
     runs = [
-        rank.score(_meaning(index, candidates, vectors, n), index.docs, wanted, dict(qtypes))
-        for n in range(len(questions))
+        rank.order(candidates, ranking.score(rows), hand.score(rows)) for candidates, rows in p.runs
     ]
-    chosen = _distinct(_in_turn(runs), index.docs)[:k]
-    matches = [_match(index.docs[c.id], c, words) for c in chosen]
-    encoded = Encoded(index.embedder.name, vectors[0])
-    read_as = [q.text for q in questions]
-    return AskResult(query, trimmed, understanding, matches, read_as, unread(query), vector=encoded)
+    return _distinct(_in_turn(runs), docs)
+
+
+def _facts(
+    index: SearchIndex,
+    query: str,
+    foci: list[FocusMatch],
+    type_probs: dict[str, float],
+    words: list[str],
+) -> rank.Query:
+    """What the ranking needs of the message: its foci, every focus its words can name (a
+    synonym such as "Mono" names several), their UMLS concepts, its types and words."""
+    wanted = {name for f in foci for name in (f.focus, *index.focus.foci(query[f.start : f.end]))}
+    scores: dict[str, float] = {}
+    for f in foci:
+        scores[f.focus.lower()] = max(scores.get(f.focus.lower(), 0.0), f.score)
+    table = rank.concepts(index)
+    known = [table[f] for f in scores if f in table]
+    return rank.Query(
+        foci=scores,
+        wanted=frozenset(w.lower() for w in wanted),
+        corrected=frozenset(f.focus.lower() for f in foci if f.corrected),
+        cuis=frozenset(c for cuis, _ in known for c in cuis),
+        groups=frozenset(g for _, g in known if g),
+        type_probs=type_probs,
+        words=frozenset(words),
+    )
 
 
 def _query_words(query: str, foci: list[FocusMatch], expansions: dict[str, list[str]]) -> list[str]:
@@ -167,7 +257,18 @@ def _candidates(
     if topic:
         ids = [i for i in ids if index.docs[i].topic == topic]
     bm25 = dict(lexical)
-    return [rank.Candidate(i, 0.0, bm25.get(i, 0.0)) for i in ids]
+    lexical_place = {i: n for n, (i, _) in enumerate(lexical, 1)}
+    semantic_place = {i: n for n, (i, _) in enumerate(semantic, 1)}
+    return [
+        rank.Candidate(
+            i,
+            0.0,
+            bm25.get(i, 0.0),
+            semantic_place=semantic_place.get(i, 0),
+            lexical_place=lexical_place.get(i, 0),
+        )
+        for i in ids
+    ]
 
 
 def _meaning(
@@ -178,10 +279,21 @@ def _meaning(
     ids = [c.id for c in candidates]
     whole = index.semantic.similarity(vectors[0], ids)
     own = index.semantic.similarity(vectors[n + 1], ids)
-    return [
-        rank.Candidate(c.id, max(own.get(c.id, 0.0), whole.get(c.id, 0.0)), c.bm25)
-        for c in candidates
-    ]
+    out = []
+    for c in candidates:
+        mine, message = own.get(c.id, 0.0), whole.get(c.id, 0.0)
+        out.append(
+            rank.Candidate(
+                c.id,
+                max(mine, message),
+                c.bm25,
+                mine,
+                message,
+                c.semantic_place,
+                c.lexical_place,
+            )
+        )
+    return out
 
 
 def _in_turn(runs: list[list[rank.Candidate]]) -> list[rank.Candidate]:
@@ -205,13 +317,15 @@ def _distinct(scored: list[rank.Candidate], docs: dict[int, SearchDoc]) -> list[
 
 
 def _match(doc: SearchDoc, c: rank.Candidate, words: list[str]) -> Match:
-    title_words = set(terms(f"{doc.title} {doc.focus} {' '.join(doc.synonyms)}"))
+    title_words = rank.title_words(doc.title, doc.focus, doc.synonyms)
+    question_type = doc.question_type if c.type_prob >= 0.2 else None
     return Match(
         id=doc.external_id,
         title=doc.title,
         display_title=doc.display_title,
         snippet=snippet(doc.answer),
-        score=round(c.score, 4),
+        score=round(c.closeness, 4),
+        ranking=round(c.score, 4),
         source=doc.source,
         source_name=doc.source_name,
         source_url=doc.source_url,
@@ -219,11 +333,7 @@ def _match(doc: SearchDoc, c: rank.Candidate, words: list[str]) -> Match:
         question_type=doc.question_type,
         focus=doc.focus,
         answered=bool(doc.answer),
-        why=Why(
-            c.focus_hit,
-            doc.question_type if c.type_prob >= 0.2 else None,
-            [w for w in words if w in title_words],
-        ),
+        why=why(doc, c.focus_hit, question_type, [w for w in words if w in title_words]),
     )
 
 

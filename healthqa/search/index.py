@@ -1,36 +1,28 @@
 """The search index: lexical and semantic indexes over the searchable questions, kept in step
 with the database.
 
-`SearchIndex.open` loads what is on disk and in the embedding cache and catches up with the
-database; `refresh` applies what changed since (new, edited, removed questions) without a
-rebuild, so a question is searchable as soon as it is stored. `build` starts from scratch.
+`SearchIndex.open` loads what is there and catches up with the database; `refresh` applies what
+changed since (new, edited, removed questions) without a rebuild, so a question is searchable
+as soon as it is stored. Where the two indexes live is the backend's business
+(search/backends/): a folder and this process's memory, or the PostgreSQL database itself.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
-import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from healthqa.config import Settings, data_dir
 from healthqa.encoder import Embedder, shared_embedder
-from healthqa.progress import progress
+from healthqa.search.backends import Backend, LexicalSearch, SemanticSearch, open_backend
 from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
 from healthqa.search.focus import FocusMatcher
-from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
-from healthqa.search.semantic import SemanticIndex, embed_cached
 
-STATE = "state.json"
 REFRESH_EVERY = 1.0  # seconds between checks of the database watermark while serving
 
 
@@ -42,55 +34,48 @@ def index_dir(settings: Settings) -> Path:
 
 
 class SearchIndex:
-    """Everything `ask` searches, in memory, plus the lexical index on disk."""
+    """Everything `ask` searches: the documents and focus names in memory, and the backend's
+    lexical and semantic indexes."""
 
-    def __init__(
-        self, engine: Engine, path: Path, embedder: Embedder, lexical: LexicalIndex
-    ) -> None:
+    def __init__(self, engine: Engine, path: Path, embedder: Embedder, backend: Backend) -> None:
         self.engine = engine
-        self.path = path
+        self.path = path  # the embedded backend's folder (the PostgreSQL one keeps nothing there)
         self.embedder = embedder
+        self.backend = backend
         self.docs: dict[int, SearchDoc] = {}
-        self.semantic = SemanticIndex(embedder.dim)
-        self.lexical = lexical
         self.version = 0  # bumped whenever the searchable questions change (caches key on it)
         self.focus = FocusMatcher(())
         self._mark: Watermark | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def lexical(self) -> LexicalSearch:
+        return self.backend.lexical
+
+    @property
+    def semantic(self) -> SemanticSearch:
+        return self.backend.semantic
+
     @classmethod
     def open(cls, engine: Engine, settings: Settings, *, rebuild: bool = False) -> SearchIndex:
-        """The index for `engine`, loaded and up to date (the lexical part rebuilt if stale)."""
+        """The index for `engine`, loaded and up to date (rebuilt where stale)."""
         path = index_dir(settings)
         embedder = shared_embedder(settings.model_path, settings.cache_dir)
-        with _builder_lock(path):  # several workers starting at once: one builds, the rest reuse
+        backend = open_backend(engine, path, embedder)
+        with backend.builder_lock():  # several workers starting at once: one builds, the rest reuse
             mark = watermark(engine)  # before loading: later changes are caught by refresh()
             docs = load_docs(engine)
-            fresh = not rebuild and _read_state(path) == _state(mark, embedder)
-            if not fresh:  # stale, or never built: rebuilding the lexical part takes seconds
-                # First forget the old state: a build killed half-way must not pass for fresh.
-                (path / STATE).unlink(missing_ok=True)
-            lexical = (
-                LexicalIndex(path / "lexical")
-                if fresh
-                else LexicalIndex.create(path / "lexical", docs)
-            )
-            index = cls(engine, path, embedder, lexical)
-            index._load(docs, mark)
+            backend.load(docs, mark, rebuild=rebuild)
+        index = cls(engine, path, embedder, backend)
+        index._loaded(docs, mark)
         return index
 
-    def _load(self, docs: list[SearchDoc], mark: Watermark) -> None:
-        """Fill the in-memory parts from the documents (embedding only uncached text)."""
-        with progress("embedding questions", total=len(docs)) as advance:
-            texts = [d.embed_text for d in docs]
-            vectors = embed_cached(self.engine, self.embedder, texts, advance)
-        self.semantic.upsert([d.id for d in docs], vectors)
+    def _loaded(self, docs: list[SearchDoc], mark: Watermark) -> None:
         self.docs = {d.id: d for d in docs}
         self.focus = FocusMatcher(_focus_names(self.docs.values()))
         self._mark = mark
         self.version += 1
-        self._write_state(mark)
 
     def fresh(self) -> bool:
         """Whether the database was looked at less than REFRESH_EVERY seconds ago."""
@@ -112,9 +97,7 @@ class SearchIndex:
         since = self._mark.last_update if self._mark else None
         changed = load_docs(self.engine, since=since)
         gone = sorted(set(self.docs) - searchable_ids(self.engine))
-        vectors = embed_cached(self.engine, self.embedder, [d.embed_text for d in changed])
-        self.lexical.upsert(changed, delete=gone)
-        self.semantic.upsert([d.id for d in changed], vectors, delete=gone)
+        self.backend.apply(changed, gone, mark)
         for qid in gone:
             self.docs.pop(qid, None)
         self.docs.update({d.id: d for d in changed})
@@ -122,46 +105,7 @@ class SearchIndex:
             self.focus = FocusMatcher(_focus_names(self.docs.values()))
             self.version += 1
         self._mark = mark
-        self._write_state(mark)
         return len(changed) + len(gone)
-
-    def _write_state(self, mark: Watermark) -> None:
-        """Record what the index on disk holds; written whole or not at all (a crash mid-write
-        leaves the old state, never half a file)."""
-        partial = self.path / f"{STATE}.partial"
-        partial.write_text(json.dumps(_state(mark, self.embedder)))
-        os.replace(partial, self.path / STATE)
-
-
-@contextmanager
-def _builder_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on the index folder, shared by every process on this machine."""
-    path.mkdir(parents=True, exist_ok=True)
-    with (path / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _state(mark: Watermark, embedder: Embedder) -> dict[str, object]:
-    """What `state.json` says when the lexical index on disk matches the database."""
-    state: dict[str, object] = json.loads(
-        json.dumps(asdict(mark) | {"model": embedder.name, "schema": LEXICAL_SCHEMA}, default=_iso)
-    )
-    return state
-
-
-def _read_state(path: Path) -> object:
-    try:
-        return json.loads((path / STATE).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _iso(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _focus_names(docs: Iterable[SearchDoc]) -> list[tuple[str, str]]:

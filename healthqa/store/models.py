@@ -377,3 +377,14 @@ class QuestionTriage(Base):
     )
     key: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # Triage.to_dict(), no advice
+
+
+class ReadingGrade(Base):
+    """An answer text's reading grade, kept so that a page shown for the first time in a
+    worker does not grade its answers (2-4 ms each). `key` digests the text and the grading
+    rules (healthqa.reading.key); `grade` is None for a text too short to grade."""
+
+    __tablename__ = "reading_grades"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grade: Mapped[float | None] = mapped_column()

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from healthqa.errors import NotFound
-from healthqa.store.models import Answer, Question, QuestionTriage, Source, Topic
+from healthqa.store.models import Answer, Question, QuestionTriage, ReadingGrade, Source, Topic
 
 
 class QuestionNotFound(NotFound):
@@ -297,3 +297,22 @@ def keep_triage(engine: Engine, rows: Sequence[tuple[int, str, dict[str, Any]]])
     values = [{"question_id": q, "key": k, "result": r} for q, k, r in rows]
     with engine.begin() as conn:
         conn.execute(upsert, values)
+
+
+def kept_grades(engine: Engine, keys: Sequence[str]) -> dict[str, float | None]:
+    """The kept reading grades of these text keys (those kept; a None grade is kept too)."""
+    if not keys:
+        return {}
+    query = select(ReadingGrade.key, ReadingGrade.grade).where(ReadingGrade.key.in_(keys))
+    with engine.connect() as conn:
+        return {key: grade for key, grade in conn.execute(query)}
+
+
+def keep_grades(engine: Engine, grades: dict[str, float | None]) -> None:
+    """Keep reading grades by text key; a key kept already (by another worker) is left."""
+    if not grades:
+        return
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(ReadingGrade).on_conflict_do_nothing(index_elements=["key"])
+    with engine.begin() as conn:
+        conn.execute(insert, [{"key": k, "grade": g} for k, g in grades.items()])

@@ -15,6 +15,9 @@ numbers (`healthqa/triage_contacts.toml`); this package is the engine:
    findings it needs, such as "pregnant") is present; the highest level wins;
 5. `advice`: the words and numbers to show, per country.
 
+Spanish and Chinese messages (`language`) are read by rules of their own (`rules_es.toml`,
+`rules_zh.toml`, the English rules' ids); a message in another language is not checked.
+
 docs/triage.md describes the rule format, how to add a rule or a country, and the limitations.
 """
 

@@ -16,12 +16,12 @@ from healthqa.errors import Refused
 from healthqa.triage.advice import advise, unchecked
 from healthqa.triage.context import Context
 from healthqa.triage.facts import Facts, facts
-from healthqa.triage.language import readable
+from healthqa.triage.language import COVERED, fold, language
 from healthqa.triage.learned import Model, default_model, learned_flag
 from healthqa.triage.meaning import Meaning, Vectors, default_meaning
 from healthqa.triage.modifiers import raise_flags
 from healthqa.triage.result import Level, RedFlag, Triage
-from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules
+from healthqa.triage.rules import Rule, RuleSet, Span, Spelling, default_rules, language_rules
 
 MAX_CHARS = 100_000  # far above any form's limit: a whole pasted document, not a message
 
@@ -34,14 +34,25 @@ _TAGS = re.compile(r"<[^<>]{0,2000}>")
 _QUOTES = str.maketrans({"'": None, "’": None, "‘": None, "`": None, "´": None, "\u00a0": " "})
 
 
-def normalize(text: str, spelling: Spelling | None = None) -> str:
-    """Lower-case text without HTML or apostrophes, with known misspellings corrected."""
+def normalize(text: str, spelling: Spelling | None = None, language: str = "en") -> str:
+    """Lower-case text without HTML or apostrophes, with known misspellings corrected.
+
+    Spanish loses its accents too (people type "esta" for "está", "nino" for "niño", and the
+    rules are written without them); Chinese full stops become ". " so that sentences end there.
+    """
     if "<" in text or "&" in text:
         text = _TAGS.sub(" ", html.unescape(text))
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     text = text.lower().translate(_QUOTES)
+    if language == "es":
+        text = fold(text).translate(_SPANISH_MARKS)
+    elif language == "zh":
+        text = text.replace("。", ". ")
     return (spelling or default_rules().spelling).correct(text)
+
+
+_SPANISH_MARKS = str.maketrans({"¿": " ", "¡": " "})
 
 
 def _find(rule: Rule, ctx: Context, spans: list[Span]) -> re.Match[str] | None:
@@ -197,26 +208,49 @@ def triage(
         raise MessageError(
             f"the message has {len(text):,} characters; triage reads at most {MAX_CHARS:,}"
         )
+    code = language(text)
+    if code is not None and code in COVERED:
+        return with_advice(language_flags(text, code), country=country, language=code)
     flags = find_flags(text, rules, meaning, model, vector)
-    return with_advice(flags, checked=bool(flags) or readable(text), country=country)
+    checked = bool(flags) or code == "en"
+    return with_advice(flags, checked=checked, country=country, language="en")
+
+
+def language_flags(text: str, code: str) -> tuple[RedFlag, ...]:
+    """The red flags of a message in language `code` ("es", "zh"), most serious first: that
+    language's rules in context. The learned model and the patient facts read English only;
+    the rules say what they would add (a fever under 3 months, during chemotherapy)."""
+    ruleset = language_rules(code)
+    ctx = Context(normalize(text, ruleset.spelling, code), ruleset.cues)
+    candidates = ruleset.candidates(ctx.text)
+    flags = [flag for rule, spans in candidates if (flag := _flag(rule, ctx, spans)) is not None]
+    return _strongest_per_family(flags)
 
 
 def with_advice(
-    flags: tuple[RedFlag, ...], *, checked: bool = True, country: str | None = None
+    flags: tuple[RedFlag, ...],
+    *,
+    checked: bool = True,
+    country: str | None = None,
+    language: str = "en",
 ) -> Triage:
-    """The triage of a message with these `flags`, most serious first, and the advice for
-    `country`; `checked` is False when triage could not read the message."""
+    """The triage of a message in `language` with these `flags`, most serious first, and the
+    advice for `country`; `checked` is False when triage could not read the message (its
+    language is then None)."""
     level = flags[0].level if flags else Level.ROUTINE
     if not checked:
-        return Triage(level, flags, unchecked(country), checked=False)
-    return Triage(level, flags, advise(level, flags, country) if flags else None)
+        return Triage(level, flags, unchecked(country), checked=False, language=None)
+    return Triage(level, flags, advise(level, flags, country) if flags else None, True, language)
 
 
 def restored(data: dict[str, Any], country: str | None = None) -> Triage:
     """A triage read back from what `Triage.to_dict()` wrote, with the advice for `country`:
-    a kept triage needs only its flags (the advice and its numbers are the site's)."""
+    a kept triage needs only its flags (the advice and its numbers are the site's). One kept
+    before triage read other languages has no `language`: it was English."""
     flags = tuple(RedFlag.from_dict(flag) for flag in data["flags"])
-    return with_advice(flags, checked=bool(data["checked"]), country=country)
+    checked = bool(data["checked"])
+    code = data.get("language") or "en"
+    return with_advice(flags, checked=checked, country=country, language=code)
 
 
 @cache

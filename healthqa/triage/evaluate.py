@@ -10,7 +10,10 @@ Three labelled sets (their origins are in `data/README.md`):
 - **LiveQA** (`data/liveqa_labels.tsv`): the 446 TREC 2017 LiveQA medical training questions,
   labelled by a reader who never saw the rules; the messages stay in `../shared/data`;
 - the **team set** (`data/team_messages.tsv`): the 380 messages written with the first rules,
-  kept as a regression set; it cannot tell how good triage is.
+  kept as a regression set; it cannot tell how good triage is;
+- the **Spanish and Chinese blind sets** (`data/languages/`): messages written in those languages
+  by two authors who never saw the code, split into a dev half (read while writing the rules)
+  and a frozen test half (`data/languages/SHA256SUMS`), scored with their own targets.
 
 `evaluate()` scores one set against the issue's targets: emergency recall, urgent-or-higher on
 urgent messages, and routine messages flagged emergency or urgent-or-higher.
@@ -19,7 +22,7 @@ urgent messages, and routine messages flagged emergency or urgent-or-higher.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,11 @@ BLIND_SPLITS = {
     "dev": DATA / "blind_dev.jsonl",
     "test": DATA / "blind_test.jsonl",
     "test2": DATA / "blind_test2.jsonl",
+}
+LANGUAGE_SPLITS = {
+    f"{code}_{half}": DATA / "languages" / f"{code}_{half}.jsonl"
+    for code in ("es", "zh")
+    for half in ("dev", "test")
 }
 LIVEQA_LABELS = DATA / "liveqa_labels.tsv"
 TEAM_SET = DATA / "team_messages.tsv"
@@ -49,7 +57,19 @@ TARGETS = {
     "routine flagged urgent or higher": ("<=", 0.10),
 }
 
+# Triage in Spanish and Chinese has rules only (no learned model yet): its targets on dev were
+# set lower than the English ones, in the brief that asked for it.
+LANGUAGE_TARGETS = {
+    "emergency recall": (">=", 0.90),
+    "routine flagged emergency": ("<=", 0.15),
+}
+
 Triager = Callable[[str], Triage]
+
+
+def is_test(name: str) -> bool:
+    """A frozen test set ("test", "test2", "es_test"): its misses are never shown while tuning."""
+    return name.startswith("test") or name.endswith("_test")
 
 
 class EvalSetError(ValueError):
@@ -119,6 +139,7 @@ class Report:
 
     name: str
     outcomes: tuple[Outcome, ...]
+    targets: Mapping[str, tuple[str, float]] = field(default_factory=lambda: TARGETS)
     overall: Scores = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,7 +155,9 @@ class Report:
     def target_failures(self) -> list[str]:
         failures = []
         for name, value in self.overall.figures().items():
-            sign, bound = TARGETS[name]
+            if name not in self.targets:
+                continue
+            sign, bound = self.targets[name]
             ok = value >= bound if sign == ">=" else value <= bound
             if not ok:
                 failures.append(f"{self.name}: {name} {value:.3f} (target {sign} {bound})")
@@ -169,13 +192,18 @@ class Report:
         return out
 
 
-def evaluate(name: str, messages: Sequence[LabelledMessage], triager: Triager) -> Report:
+def evaluate(
+    name: str,
+    messages: Sequence[LabelledMessage],
+    triager: Triager,
+    targets: Mapping[str, tuple[str, float]] = TARGETS,
+) -> Report:
     """Triage every message and keep its outcome."""
     outcomes = []
     for message in messages:
         result = triager(message.text)
         outcomes.append(Outcome(message, result.level, result.flags))
-    return Report(name, tuple(outcomes))
+    return Report(name, tuple(outcomes), targets)
 
 
 # --- the labelled sets -----------------------------------------------------------------------
@@ -184,7 +212,7 @@ def evaluate(name: str, messages: Sequence[LabelledMessage], triager: Triager) -
 def load_blind(split: str, path: Path | None = None) -> list[LabelledMessage]:
     """The blind set's `dev` or `test` half: JSON lines with id, level, family, guideline,
     style and text."""
-    source = path or BLIND_SPLITS[split]
+    source = path or BLIND_SPLITS.get(split) or LANGUAGE_SPLITS[split]
     messages = []
     for number, line in enumerate(_lines(source), 1):
         if line.strip():
@@ -295,11 +323,26 @@ FLOORS: dict[str, dict[str, float]] = {
     },
     "liveqa": {"emergency recall": 0.85, "routine flagged emergency": 0.09},
     "team": {"emergency recall": 0.98, "routine flagged emergency": 0.05},
+    # Spanish and Chinese: a little below the dev figures of the run of 2026-12-02 (the rules
+    # were written reading dev, so its figures flatter them); the test halves set no floor.
+    "es_dev": {
+        "emergency recall": 0.97,
+        "urgent flagged urgent or higher": 0.95,
+        "routine flagged emergency": 0.04,
+        "routine flagged urgent or higher": 0.07,
+    },
+    "zh_dev": {
+        "emergency recall": 0.97,
+        "urgent flagged urgent or higher": 0.95,
+        "routine flagged emergency": 0.07,
+        "routine flagged urgent or higher": 0.07,
+    },
 }
 
 
 def standard_reports(liveqa_dir: Path | None, triager: Triager | None = None) -> dict[str, Report]:
-    """The blind dev and test halves, LiveQA (when its folder is given) and the team set."""
+    """The blind dev and test halves, LiveQA (when its folder is given), the team set, and the
+    Spanish and Chinese dev and test halves (scored against LANGUAGE_TARGETS)."""
     from healthqa.triage.engine import triage
 
     run = triager or (lambda text: triage(text))
@@ -307,7 +350,10 @@ def standard_reports(liveqa_dir: Path | None, triager: Triager | None = None) ->
     if liveqa_dir is not None:
         sets["liveqa"] = load_liveqa(liveqa_dir)
     sets["team"] = load_team()
-    return {name: evaluate(name, messages, run) for name, messages in sets.items()}
+    reports = {name: evaluate(name, messages, run) for name, messages in sets.items()}
+    for name in LANGUAGE_SPLITS:
+        reports[name] = evaluate(name, load_blind(name), run, LANGUAGE_TARGETS)
+    return reports
 
 
 def below_floors(reports: dict[str, Report]) -> list[str]:

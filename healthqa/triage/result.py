@@ -94,14 +94,16 @@ class Advice:
 class Triage:
     """The triage of one message; `advice` is None for routine messages that triage could read.
 
-    `checked` is False when triage could not read the message (another language, symbols): the
-    advice then gives the emergency number and says the message was not checked.
+    `checked` is False when triage could not read the message (a language it has no rules for,
+    symbols): the advice then gives the emergency number and says the message was not checked.
+    `language` is the language whose rules read it ("en", "es", "zh"), None when not checked.
     """
 
     level: Level
     flags: tuple[RedFlag, ...]
     advice: Advice | None
     checked: bool = True
+    language: str | None = "en"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form, as served in the ask API's `triage` field."""
@@ -110,6 +112,7 @@ class Triage:
             "flags": [flag.to_dict() for flag in self.flags],
             "advice": self.advice.to_dict() if self.advice else None,
             "checked": self.checked,
+            "language": self.language,
         }
 
 

@@ -26,6 +26,11 @@ from healthqa.triage._literals import (
 from healthqa.triage.result import Level
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
+# The rules of the other languages triage reads, with the English rules' ids (language.COVERED).
+LANGUAGE_RULES = {
+    "es": Path(__file__).with_name("rules_es.toml"),
+    "zh": Path(__file__).with_name("rules_zh.toml"),
+}
 
 
 class TriageRulesError(Exception):
@@ -33,6 +38,9 @@ class TriageRulesError(Exception):
 
 
 _EDGE = "(?<![a-z0-9])(?:{})(?![a-z0-9])"
+# Chinese has no word boundaries, and its words sit next to digits ("新生儿20天"): a rules file
+# whose [settings] say `word_boundaries = false` matches its patterns as plain substrings.
+_NO_EDGE = "(?:{})"
 Span = tuple[int, int]
 # The longest stretch a rule's match may span around one of its literal strings (see _literals).
 MATCH_REACH = 250
@@ -190,10 +198,14 @@ def entry_where(raw: Any, kind: str, number: int, source: Path) -> str:
     return f"{source}: {kind} {raw['id']!r}"
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Load and compile a rules file (default: the packaged `triage_rules.toml`)."""
+def load_rules(path: str | Path | None = None, base: RuleSet | None = None) -> RuleSet:
+    """Load and compile a rules file (default: the packaged `rules.toml`).
+
+    With `base`, a rule that leaves out its name, rationale or source takes them from the base
+    rule of the same id: a language's rules say in their own words what the English ones find.
+    """
     source = Path(path) if path is not None else RULES_PATH
-    return _Loader(source, read_toml(source)).ruleset()
+    return _Loader(source, read_toml(source), base).ruleset()
 
 
 @cache
@@ -202,13 +214,22 @@ def default_rules() -> RuleSet:
     return load_rules()
 
 
+@cache
+def language_rules(code: str) -> RuleSet:
+    """The packaged rules of language `code` ("es", "zh"), loaded once per process."""
+    return load_rules(LANGUAGE_RULES[code], base=default_rules())
+
+
 class _Loader:
     """Turns the parsed TOML into a RuleSet; every error names the file and the entry."""
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], base: RuleSet | None = None) -> None:
         self.path = path
         self.data = data
         self.concepts = self._table("concepts")
+        self.base = {rule.id: rule for rule in base.rules} if base else {}
+        edges = self._table("settings").get("word_boundaries", True)
+        self.edge = _EDGE if edges is not False else _NO_EDGE
 
     def fail(self, where: str, message: str) -> TriageRulesError:
         return TriageRulesError(f"{self.path}: {where}: {message}")
@@ -272,9 +293,10 @@ class _Loader:
             except re.error as error:
                 raise self.fail(where, f"bad pattern {pattern!r}: {error}") from error
         patterns.sort(key=len, reverse=True)  # longer phrases win at the same position
-        return re.compile(_EDGE.format("|".join(patterns)))
+        return re.compile(self.edge.format("|".join(patterns)))
 
     def rule(self, raw: Any, index: int) -> Rule:
+        raw = self._with_base(raw)
         rule_id = self._check_rule(raw, index)
         where = f"rule {rule_id!r}"
         groups = raw.get("with", [])
@@ -298,6 +320,18 @@ class _Loader:
             keys=_required_keys(find, *with_),
             find_keys=required_literals(find.pattern),
         )
+
+    def _with_base(self, raw: Any) -> Any:
+        """The rule with the name, rationale, source, advice and `lasting` of the base rule of
+        its id, where it gives none of its own."""
+        if not isinstance(raw, dict) or raw.get("id") not in self.base:
+            return raw
+        same = self.base[raw["id"]]
+        given: dict[str, Any] = {"name": same.name, "rationale": same.rationale}
+        given |= {"source": same.source, "lasting": same.lasting}
+        if same.crisis:
+            given["advice"] = "crisis"
+        return {**given, **raw}
 
     def _check_width(self, patterns: list[str], where: str) -> None:
         """Matches must fit in the stretch scanned around a rule's literal strings."""
@@ -362,7 +396,7 @@ class _Loader:
         pattern = None
         if phrases:
             alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-            pattern = re.compile(_EDGE.format(alternatives))
+            pattern = re.compile(self.edge.format(alternatives))
         return Spelling(words, phrases, pattern)
 
 

@@ -14,20 +14,21 @@ from starlette.exceptions import HTTPException
 from healthqa.errors import Conflict, NotAllowed, NotFound, Refused
 from healthqa.people.limits import RateLimited
 from healthqa.web.auth import BadForm, Forbidden, NeedSignIn, sign_in_url
+from healthqa.web.i18n import N_, gettext, language_of
 from healthqa.web.render import render
 from healthqa.web.text import sentence
 
 HEADINGS = {
-    400: "Something in that address is not right",
-    401: "Please sign in",
-    403: "That is not open to you",
-    409: "That looks answered already",
-    415: "That does not work here",
-    429: "Please wait a little",
-    404: "We could not find that page",
-    405: "That does not work here",
-    413: "That is too long",
-    500: "Something went wrong on our side",
+    400: N_("Something in that address is not right"),
+    401: N_("Please sign in"),
+    403: N_("That is not open to you"),
+    409: N_("That looks answered already"),
+    415: N_("That does not work here"),
+    429: N_("Please wait a little"),
+    404: N_("We could not find that page"),
+    405: N_("That does not work here"),
+    413: N_("That is too long"),
+    500: N_("Something went wrong on our side"),
 }
 
 
@@ -44,12 +45,15 @@ def respond(
             error["parameter"] = parameter
         return JSONResponse({"error": error}, status_code=status, headers=headers)
     heading = HEADINGS.get(status, HEADINGS[400] if status < 500 else HEADINGS[500])
+    language = language_of(request)
     html = render(
         "error.html",
+        language,
         status=status,
-        heading=heading,
-        message=message,
+        heading=gettext(language, heading),
+        message=gettext(language, message),  # the fixed messages are in the catalogs
         base=str(request.base_url).rstrip("/"),
+        here=request.url.path if status < 500 else "/",  # the switch does not go back to a failure
         canonical=None,
         noindex=True,
     )
@@ -94,11 +98,12 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
-            return respond(request, 404, f"There is nothing at {request.url.path}.")
+            nothing = gettext(language_of(request), N_("There is nothing at %(path)s."))
+            return respond(request, 404, nothing % {"path": request.url.path})
         return respond(request, exc.status_code, sentence(str(exc.detail)))
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return respond(request, 500, "Please try again in a moment.")
+        return respond(request, 500, N_("Please try again in a moment."))
 
     async def need_sign_in(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):

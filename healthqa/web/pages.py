@@ -22,7 +22,7 @@ from healthqa.people import asking
 from healthqa.people.asking import AlreadyAnswered, QuestionRefused
 from healthqa.people.limits import TITLE_CHARS, RateLimited
 from healthqa.search.ask import AskError
-from healthqa.web import counting, service, text
+from healthqa.web import counting, i18n, service, text
 from healthqa.web.auth import csrf_token, form, sender, set_csrf, site_of, viewer
 from healthqa.web.cache import CachedPage
 from healthqa.web.errors import status_of
@@ -38,16 +38,29 @@ SEARCH_PAGE = 20
 ASK_MATCHES = 8
 PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000, description="Page, from 1.")]
 Text = Annotated[str, Query(max_length=service.QUERY_CHARS)]
+# A page's language comes from the cookie or Accept-Language: caches must keep one copy of each.
+LANGUAGE_VARY = "Accept-Language, Cookie"
+
+
+def here(request: Request) -> str:
+    """The path and query of `request`: where the language switch comes back to."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page; `canonical` (a path) and `noindex` default to none and no. Forms get the
-    CSRF token (`csrf`), and `viewer` is the signed-in account when the route looked it up."""
+    CSRF token (`csrf`), and `viewer` is the signed-in account when the route looked it up.
+    The page is in the reader's language (`i18n.language_of`)."""
     context.setdefault("canonical", None)
     context.setdefault("noindex", False)
     context.setdefault("viewer", getattr(request.state, "viewer", None))
-    html = render(template, base=base_of(request), csrf=csrf_token(request), **context)
+    html = render(
+        template, i18n.language_of(request), base=base_of(request), csrf=csrf_token(request),
+        here=here(request), **context,
+    )  # fmt: skip
     response = HTMLResponse(html, status_code=status)
+    response.headers["Vary"] = LANGUAGE_VARY
     set_csrf(request, response)
     if context["noindex"] or context["viewer"] is not None:
         response.headers["Cache-Control"] = "private, no-store"
@@ -76,22 +89,27 @@ async def _article(request: Request, external_id: str) -> CachedPage:
     """The article from the cache, rendered first if the knowledge base changed since."""
     site, base = site_of(request), base_of(request)
     version = site.version_if_fresh() or await run_in_threadpool(site.version)
-    key = (external_id, base)
+    language = i18n.language_of(request)
+    key = (external_id, base, language)
     cached = site.articles.get(key, version)
     if cached is None:
-        render = partial(_render_article, site, external_id, base, version)
+        render = partial(_render_article, site, external_id, base, version, language)
         cached = await anyio.to_thread.run_sync(render, limiter=site.renders)
         site.articles.put(key, cached)
     return cached
 
 
-def _render_article(site: Site, external_id: str, base: str, version: object) -> CachedPage:
+def _render_article(
+    site: Site, external_id: str, base: str, version: object, language: str
+) -> CachedPage:
     a = service.article(site, external_id)
     summary = a.answers[0].text if a.answers else (a.body or a.display_title)
     html = render(
         "article.html",
+        language,
         article=a,
         base=base,
+        here=a.url,
         canonical=a.url,
         noindex=False,
         description=text.snippet(summary, 155),
@@ -137,7 +155,7 @@ def _send(request: Request, cached: CachedPage) -> Response:
         "ETag": cached.etag,
         "Last-Modified": cached.last_modified,
         "Cache-Control": "public, max-age=300",
-        "Vary": "Accept-Encoding",
+        "Vary": f"Accept-Encoding, {LANGUAGE_VARY}",
     }
     matches = request.headers.get("if-none-match")
     since = request.headers.get("if-modified-since")
@@ -147,6 +165,23 @@ def _send(request: Request, cached: CachedPage) -> Response:
     if "gzip" in request.headers.get("accept-encoding", ""):
         body, headers["Content-Encoding"] = cached.gzipped, "gzip"
     return Response(body, headers=headers, media_type="text/html; charset=utf-8")
+
+
+# ----- the language switch -----
+
+
+@router.get("/language/{code}")
+def choose_language(code: str, next: str = "/") -> Response:
+    """Remember the reader's choice of language in a cookie and go back to the page they were
+    on (a link on every page: no JavaScript needed)."""
+    if code not in i18n.LANGUAGES:
+        raise NotFound(f"There is no language {code!r} here: choose en, es or zh")
+    response = RedirectResponse(i18n.safe_path(next), status_code=303)
+    response.set_cookie(
+        i18n.COOKIE, code, max_age=i18n.COOKIE_SECONDS, httponly=True, samesite="lax"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ----- home, topics -----
@@ -203,8 +238,12 @@ def ask_matches(request: Request, q: Text = "") -> HTMLResponse:
         asked = service.ask(site_of(request), q, ASK_MATCHES) if q.strip() else None
     except AskError:
         asked = None
-    html = render("_matches.html", asked=asked, send=False, title="", csrf=csrf_token(request))
+    html = render(
+        "_matches.html", i18n.language_of(request), asked=asked, send=False, title="",
+        csrf=csrf_token(request),
+    )  # fmt: skip
     response = HTMLResponse(html)
+    response.headers["Vary"] = LANGUAGE_VARY
     set_csrf(request, response)
     return response
 
@@ -224,10 +263,11 @@ async def ask_send(request: Request, fields: Annotated[dict[str, str], Depends(f
         )  # fmt: skip
     except (QuestionRefused, RateLimited, AskError) as exc:
         message = exc.message if isinstance(exc, QuestionRefused) else str(exc)
+        not_sent = i18n.gettext(i18n.language_of(request), i18n.N_("Not sent: %(reason)s."))
         return page(
             request, "ask.html", status_of(exc), q="", asked=None, send=True,
             title=title[:TITLE_CHARS],
-            details=details, error=f"Not sent: {message}.", noindex=True,
+            details=details, error=not_sent % {"reason": message}, noindex=True,
         )  # fmt: skip
     except AlreadyAnswered as exc:
         return page(

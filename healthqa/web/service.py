@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from healthqa import reading
 from healthqa.errors import NotFound, Refused
-from healthqa.kb import question_text
+from healthqa.kb import KnowledgeBase, question_text
+from healthqa.language import ENGLISH
 from healthqa.people import markup
 from healthqa.people.answering import endorsers, verified_authors
 from healthqa.reading import Reading
@@ -44,6 +45,7 @@ from healthqa.web.site import Site
 RELATED_K = PAGE_K
 HOME_LIST = 8  # questions in each of the home page's lists
 CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question" (MedQuAD)
+MULTILINGUAL_CLOSE = 0.88  # the same for a question in another language (E5 cosine)
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
 # The longest `q` the pages and /api/v1/ask take (a 422 beyond); longer than what the engine
 # reads (search.ask.MAX_CHARS), so a pasted message is trimmed and says so rather than refused.
@@ -212,6 +214,7 @@ class Asked:
     triage: dict[str, Any]
     read_as: list[str] = field(default_factory=list)  # the question(s) the engine read
     note: str | None = None  # what healthqa could not read, in a plain sentence
+    language: str = "en"  # the language the question was read in (the answers are English)
 
 
 @dataclass(frozen=True)
@@ -418,11 +421,18 @@ def ask(site: Site, q: str, k: int = 10, topic: str | None = None) -> Asked:
         trimmed=result.trimmed,
         understanding=result.understanding,
         matches=matches,
-        close=bool(matches) and matches[0].score >= CLOSE_SCORE,
+        close=bool(matches) and matches[0].score >= _close_score(result.language),
         triage=result.triage or {},
         read_as=result.read_as,
         note=result.note,
+        language=result.language,
     )
+
+
+def _close_score(language: str) -> float:
+    """The score a best match needs to be offered as the asker's question: the English
+    engine's scale, or the multilingual index's cosines (E5's are all high)."""
+    return CLOSE_SCORE if language == ENGLISH else MULTILINGUAL_CLOSE
 
 
 def search_filters(site: Site) -> Filters:
@@ -586,36 +596,51 @@ def _answers(site: Site, q: Question) -> list[AnswerInfo]:
 def _shown_answers(site: Site, shown: Sequence[Answer]) -> list[AnswerInfo]:
     """These answers as pages show them: those by experts with their verification and
     endorsements (two more queries, only when an expert wrote one)."""
+    levels = site.readings([_reading_text(a.body, markdown=a.user_id is not None) for a in shown])
     by_experts = [a for a in shown if a.user_id is not None]
     if not by_experts:
-        return [_answer(a) for a in shown]
+        return [_answer(a, level) for a, level in zip(shown, levels, strict=True)]
     ids = [a.id for a in shown]
     verified = verified_authors(site.engine, [a.user_id for a in by_experts if a.user_id])
     endorsed = endorsers(site.engine, ids)
     return [
-        _answer(a, a.user_id in verified, [e.name for e in endorsed.get(a.id, [])]) for a in shown
+        _answer(a, level, a.user_id in verified, [e.name for e in endorsed.get(a.id, [])])
+        for a, level in zip(shown, levels, strict=True)
     ]
 
 
-def _answer(a: Answer, verified: bool = False, endorsed_by: list[str] | None = None) -> AnswerInfo:
+def _answer(
+    a: Answer, level: Reading | None, verified: bool = False, endorsed_by: list[str] | None = None
+) -> AnswerInfo:
     if a.user_id is None:
         return AnswerInfo(
-            a.id, a.body, a.author, a.author_role, a.source_url, a.created_at,
-            reading=_reading(a.body, markdown=False),
+            a.id, a.body, a.author, a.author_role, a.source_url, a.created_at, reading=level
         )  # fmt: skip
     return AnswerInfo(
         a.id, markup.plain_text(a.body), a.author, a.author_role, a.source_url,
         a.created_at, markup.render_markdown(a.body), True, verified,
-        a.edited_at if a.edited_at else None, endorsed_by or [],
-        _reading(a.body, markdown=True),
+        a.edited_at if a.edited_at else None, endorsed_by or [], level,
     )  # fmt: skip
 
 
-def _reading(body: str, *, markdown: bool) -> Reading | None:
-    """An answer's reading level, read block by block (a list item ends like a sentence):
-    Markdown for the answers written on the site, plain text for imported ones."""
+def _reading_text(body: str, *, markdown: bool) -> str:
+    """What an answer's reading level is read from, block by block (a list item ends like a
+    sentence): Markdown for the answers written on the site, plain text for imported ones."""
     blocks = markup.plain_blocks(body) if markdown else text.lines(body)
-    return reading.reading("\n".join(blocks))
+    return "\n".join(blocks)
+
+
+def keep_reading_grades(site: KnowledgeBase) -> int:
+    """Grade every published answer as its page reads it and keep the grades, so that no page
+    view grades one (`healthqa index` does this); returns how many were graded."""
+    query = (
+        select(Answer.body, Answer.user_id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Answer.status == "published", Question.status == "published")
+    )
+    with site.engine.connect() as conn:
+        texts = [_reading_text(b, markdown=u is not None) for b, u in conn.execute(query)]
+    return site.keep_reading_grades(texts)
 
 
 def _first_answer_readings(site: Site, external_ids: list[str]) -> dict[str, Reading | None]:
@@ -634,8 +659,8 @@ def _first_answer_readings(site: Site, external_ids: list[str]) -> dict[str, Rea
         first: dict[str, tuple[str, bool]] = {}
         for external_id, body, user_id in rows:
             first.setdefault(external_id, (body, user_id is not None))
-    for external_id, (body, markdown) in first.items():
-        found[external_id] = _reading(body, markdown=markdown)
+    texts = [_reading_text(body, markdown=markdown) for body, markdown in first.values()]
+    found.update(zip(first, site.readings(texts), strict=True))
     return found
 
 

@@ -1,0 +1,156 @@
+"""The PostgreSQL search backend (full-text and pgvector in the database) beside the embedded
+one: the same answers on the demo corpus, a change seen by every index at once, a safe first
+start with several processes at once, and migration 0009 on every kind of database. Real
+SQLite files, a real PostgreSQL 16 with pgvector (pgserver's) and Debian's PostgreSQL 15."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, select, update
+
+from healthqa.config import load_settings
+from healthqa.ingest import import_demo, import_jsonl
+from healthqa.kb import open_kb
+from healthqa.search.ask import ask
+from healthqa.search.backends import backend_name, postgres
+from healthqa.search.index import SearchIndex
+from healthqa.search.lexical import terms
+from healthqa.search.semantic import _insert_new
+from healthqa.store.models import Question
+from tests.pg import create_database, pgvector_server  # noqa: F401  (the fixture)
+
+QUESTIONS = [
+    ("lower back pain since my IUD was put in, what should I do?", "demo-0001"),
+    ("the coil is giving me cramps and backache", "demo-0001"),
+]
+MORE = [
+    "is it safe to take painkillers while pregnant",
+    "my child has a fever and a rash",
+    "how much sleep does a teenager need",
+    "can I drink alcohol with antibiotics",
+]
+TITLE = "Can a hummingbird feeder spread salmonella to people?"
+NEW = {
+    "id": "pg-0001",
+    "title": TITLE,
+    "topic": "infections",
+    "focus": "Salmonella",
+    "answers": [{"body": "Wash your hands after cleaning the feeder."}],
+}
+_names = count()
+
+
+@pytest.fixture
+def pg_url(pgvector_server: str) -> str:  # noqa: F811
+    """A fresh, empty database on the PostgreSQL with pgvector."""
+    return create_database(pgvector_server, f"search_{os.getpid()}_{next(_names)}")
+
+
+@pytest.fixture
+def pg_demo(pg_url: str) -> Iterator[Engine]:
+    engine = open_kb(pg_url)
+    import_demo(engine)
+    yield engine
+    engine.dispose()
+
+
+def open_search(engine: Engine, folder: Path) -> SearchIndex:
+    url = engine.url.render_as_string(hide_password=False)
+    return SearchIndex.open(engine, load_settings(database_url=url, index_dir=folder))
+
+
+def test_migration_makes_the_search_tables_where_pgvector_is(pg_url: str, db_url: str) -> None:
+    with_pgvector, other = open_kb(pg_url), open_kb(db_url)  # other: SQLite, Debian's PG 15
+    assert backend_name(with_pgvector) == "postgresql"
+    assert {"search_lexemes", "search_vectors"} <= set(inspect(with_pgvector).get_table_names())
+    assert backend_name(other) == "embedded"
+    assert "search_vectors" not in inspect(other).get_table_names()
+    open_kb(pg_url).dispose()  # and again: nothing left to do
+    with_pgvector.dispose()
+    other.dispose()
+
+
+def test_both_backends_give_the_same_top_match(
+    pg_demo: Engine, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    import_demo(sqlite_engine)
+    pg, embedded = open_search(pg_demo, tmp_path / "pg"), open_search(sqlite_engine, tmp_path / "e")
+    assert (pg.backend.name, embedded.backend.name) == ("postgresql", "embedded")
+    for text, expected in QUESTIONS:
+        assert ask(pg, text).matches[0].id == expected
+    for text in MORE:
+        assert ask(pg, text).matches[0].id == ask(embedded, text).matches[0].id, text
+
+
+def test_a_change_is_seen_by_another_index_at_once(pg_demo: Engine, tmp_path: Path) -> None:
+    writer, reader = open_search(pg_demo, tmp_path / "a"), open_search(pg_demo, tmp_path / "b")
+    words = terms("hummingbird feeder salmonella")
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps(NEW) + "\n")
+    import_jsonl(pg_demo, path)
+    with pg_demo.connect() as conn:
+        new_id = conn.scalar(select(Question.id).where(Question.external_id == "pg-0001"))
+    assert reader.lexical.search(words, 3)[0][0] == new_id  # no refresh: the database knows
+    writer.refresh(force=True)  # the first server to look embeds it, for every server
+    vector = reader.embedder.embed([TITLE])
+    assert reader.semantic.search(vector, 1)[0][0] == new_id
+    reader.refresh(force=True)
+    assert ask(reader, "hummingbird feeder salmonella").matches[0].id == "pg-0001"
+
+    with pg_demo.begin() as conn:  # an edit: the new words are found, the old ones are not
+        conn.execute(update(Question).where(Question.id == new_id).values(title="Parrot fever"))
+    assert new_id in [i for i, _ in reader.lexical.search(["parrot"], 3)]
+    assert new_id not in [i for i, _ in reader.lexical.search(["hummingbird"], 3)]
+
+    with pg_demo.begin() as conn:  # a removal: gone from both indexes, before any refresh
+        conn.execute(update(Question).where(Question.id == new_id).values(status="hidden"))
+    assert new_id not in [i for i, _ in reader.lexical.search(["parrot"], 3)]
+    assert new_id not in [i for i, _ in reader.semantic.search(vector, 10)]
+
+
+def test_a_first_build_indexes_the_vectors_after_writing_them(
+    pg_demo: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "BULK_FROM", 10)  # as a base of thousands of questions does
+    index = open_search(pg_demo, tmp_path)
+    assert "ix_search_vectors" in {
+        i["name"] for i in inspect(pg_demo).get_indexes("search_vectors")
+    }
+    assert ask(index, QUESTIONS[0][0]).matches[0].id == QUESTIONS[0][1]
+
+
+def _open_in_process(url: str, folder: str) -> int:
+    """Run in a fresh process: open the index as a web worker does; its number of vectors."""
+    engine = open_kb(url)
+    index = SearchIndex.open(engine, load_settings(database_url=url, index_dir=Path(folder)))
+    return len(index.semantic)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_several_processes_start_at_once_on_a_fresh_base(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'kb.db'}" if kind == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    engine = open_kb(url)
+    import_demo(engine)  # a base whose index was never built
+    engine.dispose()
+    spawn = multiprocessing.get_context("spawn")  # as separate as separate servers
+    with spawn.Pool(3) as pool:
+        found = pool.starmap(_open_in_process, [(url, str(tmp_path / "index"))] * 3)
+    assert found == [52, 52, 52]
+
+
+def test_the_embedding_cache_skips_keys_it_has(engine: Engine) -> None:
+    rows = [{"key": "k1", "vector": b"\0" * 8}, {"key": "k2", "vector": b"\0" * 8}]
+    for _ in range(2):  # the second time, as a second worker would, changes nothing and fails not
+        with engine.begin() as conn:
+            conn.execute(_insert_new(engine), rows)
