@@ -52,8 +52,8 @@ def main(folder: Path, out: Path = DATA, prefix: str = "blind") -> None:
         counts = Counter(str(r["level"]) for r in records)
         print(name, len(records), dict(sorted(counts.items())))
     sums_file = out / "SHA256SUMS"
-    kept = [line for line in _lines(sums_file) if not line.rstrip().endswith(f"  {prefix}_dev.jsonl")
-            and not line.rstrip().endswith(f"  {prefix}_test.jsonl")]
+    mine = (f"  {prefix}_dev.jsonl", f"  {prefix}_test.jsonl")
+    kept = [line for line in _lines(sums_file) if not line.rstrip().endswith(mine)]
     sums_file.write_text("".join(kept + sums), encoding="utf-8")
 
 
