@@ -4,7 +4,8 @@
 
 Only answered questions are drawn (an asker must be able to find an answer), at most one per
 focus so that no focus dominates, spread over the sources in proportion to their
-answered question-answer pairs and shuffled with a fixed seed, so the same archive always gives the same sample.
+answered question-answer pairs and shuffled with a fixed seed, so the same archive always
+gives the same sample.
 Each line holds the key the authors write against, the MedQuAD id, the title, the focus and the
 first 300 characters of the answer (context for the author, never shown to the engine).
 """
