@@ -319,13 +319,20 @@ def _distinct(scored: list[rank.Candidate], docs: dict[int, SearchDoc]) -> list[
 def _match(doc: SearchDoc, c: rank.Candidate, words: list[str]) -> Match:
     title_words = rank.title_words(doc.title, doc.focus, doc.synonyms)
     question_type = doc.question_type if c.type_prob >= 0.2 else None
+    shared = [w for w in words if w in title_words]
+    return match(doc, c.closeness, c.score, why(doc, c.focus_hit, question_type, shared))
+
+
+def match(doc: SearchDoc, score: float, ranking: float, reason: Why) -> Match:
+    """A stored question as a match: `score` on the 0-to-about-1 scale the pages judge
+    closeness by, `ranking` what ordered the matches."""
     return Match(
         id=doc.external_id,
         title=doc.title,
         display_title=doc.display_title,
         snippet=snippet(doc.answer),
-        score=round(c.closeness, 4),
-        ranking=round(c.score, 4),
+        score=round(score, 4),
+        ranking=round(ranking, 4),
         source=doc.source,
         source_name=doc.source_name,
         source_url=doc.source_url,
@@ -333,7 +340,7 @@ def _match(doc: SearchDoc, c: rank.Candidate, words: list[str]) -> Match:
         question_type=doc.question_type,
         focus=doc.focus,
         answered=bool(doc.answer),
-        why=why(doc, c.focus_hit, question_type, [w for w in words if w in title_words]),
+        why=reason,
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from healthqa.encoder import Vectors
 from healthqa.encoder.multilingual import MultilingualEmbedder, shared_multilingual
 from healthqa.progress import progress
-from healthqa.search.ask import AskError, AskResult, Match, Understanding, clean, snippet, why
+from healthqa.search.ask import AskError, AskResult, Match, Understanding, clean, match, why
 from healthqa.search.documents import SearchDoc
 from healthqa.search.index import SearchIndex
 from healthqa.search.semantic import SemanticIndex, embed_cached
@@ -65,7 +65,7 @@ class MultilingualIndex:
             gone = [qid for qid in self._texts if qid not in texts]
             with progress("embedding questions (multilingual)", total=len(changed)) as advance:
                 wanted = [texts[qid] for qid in changed]
-                vectors = embed_cached(index.engine, self.embedder, wanted, advance)  # type: ignore[arg-type]
+                vectors = embed_cached(index.engine, self.embedder, wanted, advance)
             self.semantic.upsert(changed, vectors, delete=gone)
             for qid in gone:
                 del self._texts[qid]
@@ -110,30 +110,11 @@ def ask_in_language(
         title = doc.display_title.lower()
         if title not in seen:
             seen.add(title)
-            chosen.append(_match(doc, cosine))
+            chosen.append(match(doc, cosine, cosine, why(doc, None, None, [])))
         if len(chosen) == k:
             break
     understanding = Understanding([], [], {})
     return AskResult(query, trimmed, understanding, chosen, [query], None, language=language)
-
-
-def _match(doc: SearchDoc, cosine: float) -> Match:
-    return Match(
-        id=doc.external_id,
-        title=doc.title,
-        display_title=doc.display_title,
-        snippet=snippet(doc.answer),
-        score=round(cosine, 4),
-        ranking=round(cosine, 4),
-        source=doc.source,
-        source_name=doc.source_name,
-        source_url=doc.source_url,
-        topic=doc.topic,
-        question_type=doc.question_type,
-        focus=doc.focus,
-        answered=bool(doc.answer),
-        why=why(doc, None, None, []),
-    )
 
 
 def _unique(names: Iterable[str]) -> list[str]:

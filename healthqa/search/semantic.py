@@ -10,20 +10,31 @@ approximate index is needed at this size.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from healthqa.encoder import Embedder, Vectors
+from healthqa.encoder import Vectors
 from healthqa.store.models import Embedding
+
+
+class TextEncoder(Protocol):
+    """What the cache needs of an encoder: MiniLM's Embedder and the multilingual E5 both."""
+
+    name: str
+    dim: int
+
+    def key(self, text: str) -> str: ...
+
+    def embed(self, texts: Sequence[str], batch_size: int = ...) -> Vectors: ...
 
 
 def embed_cached(
     engine: Engine,
-    embedder: Embedder,
+    embedder: TextEncoder,
     texts: Sequence[str],
     advance: Callable[[int], None] = lambda n: None,
 ) -> Vectors:
