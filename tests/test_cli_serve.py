@@ -35,19 +35,26 @@ def workers_of(pid: int) -> set[int]:
     return found
 
 
+def ready(log: Path) -> set[int]:
+    """The workers that said they take requests (each says so once its index is loaded)."""
+    lines = log.read_text(errors="replace").splitlines()
+    return {int(line.split()[2]) for line in lines if line.startswith("healthqa worker ")}
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     port = free_port()
     env = os.environ | {"HEALTHQA_HOME": str(tmp_path), "HEALTHQA_NO_PROGRESS": "1"}
     env.pop("HEALTHQA_DATABASE_URL", None)
     healthqa = Path(sys.executable).with_name("healthqa")
     command = [str(healthqa), "--db", str(tmp_path / "kb.db"), "serve", "--workers", "2"]
-    with (tmp_path / "server.log").open("wb") as log:
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
         server = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(f"{base}/robots.txt", server)
-            yield server, base
+            yield server, base, log_path
         finally:
             server.terminate()
             try:
@@ -67,19 +74,21 @@ def get(url: str) -> int | str:
 
 
 def test_a_killed_worker_is_replaced_while_the_other_serves(
-    served: tuple[subprocess.Popen[bytes], str],
+    served: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
-    server, base = served
+    server, base, log = served
     deadline = time.monotonic() + REPLACED_WITHIN
-    while len(workers := workers_of(server.pid)) < 2 and time.monotonic() < deadline:
+    # Kill only once both serve: killing the one that serves while the other still loads its
+    # index would leave nobody to answer, which is not what this test is about.
+    while len(workers := ready(log) & workers_of(server.pid)) < 2:
+        assert time.monotonic() < deadline, f"workers not ready: {log.read_text()}"
         time.sleep(0.2)
-    assert len(workers) == 2, workers
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
     statuses = []
     while time.monotonic() < deadline:
         statuses.append(get(f"{base}/ask?q=knee+pain"))
-        now = workers_of(server.pid)
+        now = ready(log) & workers_of(server.pid)
         if len(now) == 2 and victim not in now:
             break
         time.sleep(0.2)

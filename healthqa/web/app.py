@@ -6,6 +6,8 @@ at startup or on first use, and shared by every request (`Site`)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -53,6 +55,8 @@ def create_app(
             counts.start()
         if warm:
             await run_in_threadpool(_warm, site)
+            # An operator (and the serve test) can see when each worker takes requests.
+            print(f"healthqa worker {os.getpid()} ready", file=sys.stderr, flush=True)
         yield
         if counts is not None:
             await run_in_threadpool(counts.stop)
