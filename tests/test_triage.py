@@ -24,6 +24,7 @@ from healthqa.triage import (
     load_contacts,
     load_rules,
     normalize,
+    triage_version,
 )
 from healthqa.triage import triage as full_triage
 from healthqa.triage.evaluate import (
@@ -625,3 +626,17 @@ def test_check_fails_below_the_floors() -> None:
     report = evaluate("test2", [missed], triage)
     assert any("test2: emergency recall 0.000" in f for f in below_floors({"test2": report}))
     assert below_floors({}) == []
+
+
+def test_the_triage_version_leaves_out_only_files_that_exist_and_do_not_decide_flags() -> None:
+    """Advice wording, contacts, training and evaluation are read afresh or never at triage:
+    a change to them must not make every kept triage stale (a full re-triage takes minutes).
+    The names must stay real files, or a rename would drop a deciding file silently."""
+    from healthqa.triage import engine
+
+    folder = Path(engine.__file__).parent
+    assert all((folder / name).is_file() for name in engine._NOT_DECIDING)
+    assert {"rules.toml", "red_flags.toml", "model.npz", "engine.py"}.isdisjoint(
+        engine._NOT_DECIDING
+    )
+    assert len(triage_version()) == 24

@@ -99,7 +99,8 @@ def unchecked(country: str | None = None) -> Advice:
     """For a message triage could not read: the emergency number and a plain line saying so."""
     contacts = default_contacts().lookup(country)
     headline = (
-        "healthqa could not check this message for urgent signs: it reads English only. "
+        "healthqa could not check this message for urgent signs: it reads English, Spanish "
+        "and Chinese only. "
         f"If this could be an emergency, call {contacts.emergency_number} now."
     )
     return Advice(
