@@ -23,7 +23,7 @@ from healthqa.search import askers
 from healthqa.search.askers import Asker, MedQuADPair
 from healthqa.search.learned import Ranking
 from healthqa.search.lexical import terms
-from healthqa.search.train_ranking import ablation_groups
+from healthqa.search.train_ranking import ablation_groups, liveqa_examples
 
 DOCUMENTS = (
     "MedQuAD-master/5_NIDDK_QA/0000009.xml",  # Hypothyroidism (NIDDK)
@@ -189,4 +189,23 @@ def test_the_command_cross_validates_and_writes_the_learned_ranking(
     }
     assert set(report["ablation"]) == {f"without {g}" for g in ablation_groups()}
     assert report["worst"] and all(w["text"] for w in report["worst"])
-    assert Ranking.load(written).trained_on["folds"] == "all"
+    trained_on = Ranking.load(written).trained_on
+    assert trained_on["folds"] == "all" and trained_on["liveqa"] > 400
+    # LiveQA's annotated messages are held out by fold as the askers are, and scored so
+    assert sum(report["liveqa_counts"]) == trained_on["liveqa"]
+    for system in ("engine, learned (held out)", "engine, hand weights (before)"):
+        shares = report["liveqa"][system]
+        assert set(shares) == {"focus@1", "type@1", "focus@5"}
+        assert all(0 <= s <= 1 for values in shares.values() for s in values)
+
+
+def test_a_real_asker_keeps_its_fold_among_the_liveqa_training_messages(
+    liveqa_dir: Path,
+) -> None:
+    questions = read_questions(liveqa_dir)
+    items = [Asker("Q6", "hypothyroidism", {"NIDDK_0000009_Sec1": 2}, [], fold=4)]
+    examples = {e.id: e for e in liveqa_examples(questions, items)}
+    assert examples["Q6"].fold == 4 and examples["Q6"].kind == "liveqa"
+    assert {e.fold for e in examples.values()} == {1, 2, 3, 4, 5}
+    again = {e.id: e.fold for e in liveqa_examples(list(reversed(questions)), items)}
+    assert again == {qid: e.fold for qid, e in examples.items()}  # not by reading order

@@ -99,3 +99,38 @@ def test_the_english_engine_alone_does_not_read_chinese(
 
     (better,) = score(asked, rank_multilingual, wanted)
     assert better.mrr > chinese.mrr + 0.2
+
+
+def test_index_builds_the_multilingual_index_where_the_site_reads_other_languages(
+    tmp_path: Path,
+) -> None:
+    """`healthqa index` with HEALTHQA_LANGUAGES=en,es embeds every question for the
+    multilingual index (so no asker waits for it) and caches the vectors: a second run
+    embeds nothing new. Without other languages it builds none."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import func, select
+
+    from healthqa.store.models import Embedding
+
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    env = {**os.environ, "HEALTHQA_HOME": str(tmp_path / "home"), "HEALTHQA_NO_PROGRESS": "1"}
+    cli = [str(Path(sys.executable).with_name("healthqa")), "--db", db]
+    subprocess.run([*cli, "import", "demo"], env=env, check=True, capture_output=True)
+    english = subprocess.run([*cli, "index"], env=env, check=True, capture_output=True, text=True)
+    assert "multilingual" not in english.stdout
+    engine = open_kb(db)
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(Embedding)).scalar_one()
+    env["HEALTHQA_LANGUAGES"] = "en,es"
+    runs = [
+        subprocess.run([*cli, "index"], env=env, check=True, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    with engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(Embedding)).scalar_one()
+    engine.dispose()
+    assert all("multilingual index of 52 questions" in run.stdout for run in runs)
+    assert after - before == 52  # one passage vector per question, kept once

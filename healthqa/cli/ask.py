@@ -22,6 +22,7 @@ from healthqa.cli._shared import (
     show_result,
 )
 from healthqa.formats.batch import BatchFileError, read_batch
+from healthqa.formats.liveqa import read_questions
 from healthqa.kb import open_index
 from healthqa.progress import progress
 from healthqa.related.stored import build_all as build_related_lists
@@ -42,7 +43,8 @@ def build_index(
 ) -> None:
     """(Re)build the search indexes: lexical, and embeddings for new or changed text; then
     every article's Related list; then triage the questions whose text or triage rules
-    changed, and grade the answers' reading levels (their pages show both)."""
+    changed, and grade the answers' reading levels (their pages show both); then, where the
+    site reads other languages (HEALTHQA_LANGUAGES), the multilingual index."""
     with knowledge_base(ctx) as kb:
         start = time.perf_counter()
         index = open_index(kb.engine, kb.settings, rebuild=rebuild)
@@ -66,6 +68,11 @@ def build_index(
         graded = keep_reading_grades(kb)
         seconds = time.perf_counter() - start
         out.print(f"graded {graded:,} new or changed answers in {seconds:.1f} s")
+        if kb.settings.ask_languages - {"en"}:
+            start = time.perf_counter()
+            count = len(kb.multilingual)  # built here, so no asker waits for it
+            seconds = time.perf_counter() - start
+            out.print(f"multilingual index of {count:,} questions in {seconds:.1f} s")
 
 
 @app.command("ask")
@@ -196,6 +203,10 @@ def eval_askers(
     medquad: Annotated[
         bool, typer.Option(help="With --train: also train on MedQuAD's own structure.")
     ] = False,
+    liveqa: Annotated[
+        bool,
+        typer.Option(help="With --train: also train on LiveQA's annotated focus and type."),
+    ] = True,
     write: Annotated[
         Path | None,
         typer.Option(help="With --train: write the ranking trained on every fold here."),
@@ -212,7 +223,12 @@ def eval_askers(
         err.print(f"wrote {len(found):,} messages to {out_file}")
     with knowledge_base(ctx) as kb:
         table = askers.measure(found, runners(kb.index))
-        learned = train_ranking.study(kb.index, found, medquad=medquad) if train else None
+        learned = None
+        if train:
+            questions = read_questions(data / "liveqa-med-train") if liveqa else []
+            learned = train_ranking.study(
+                kb.index, found, liveqa_questions=questions, medquad=medquad
+            )
     if learned is not None:
         table.rows = learned.rows | {s: r for s, r in table.rows.items() if s != "engine"}
         if write is not None:
@@ -228,6 +244,9 @@ def eval_askers(
         title = f"{metric}, {len(found)} real askers, folds of seed {seed}"
         _fold_grid(title, table.counts, table.rows, metric)
     if learned is not None:
+        for metric in ("focus@1", "type@1", "focus@5"):
+            title = f"{metric}, LiveQA messages with a FOCUS annotation, held out by fold"
+            _fold_grid(title, learned.liveqa_counts, learned.liveqa, metric)
         _fold_grid("ablation: learned ranking, MRR@10", table.counts, learned.ablation, "MRR@10")
         _fold_grid("ablation: learned ranking, nDCG@10", table.counts, learned.ablation, "nDCG@10")
         _print_worst(learned.worst)

@@ -57,6 +57,7 @@ class Example:
     itself: int | None = None
     relevant: dict[str, int] = field(default_factory=dict)  # real askers: as askers.py grades
     ideal: list[int] = field(default_factory=list)
+    types: set[str] = field(default_factory=set)  # LiveQA: the annotated types
     prepared: Prepared | None = field(default=None, repr=False)
 
 
@@ -74,15 +75,24 @@ def _graded(relevant: dict[str, int]) -> Callable[[SearchDoc], int]:
     return grade
 
 
-def liveqa_examples(questions: Iterable[LiveQAQuestion], folds: dict[str, int]) -> list[Example]:
-    """LiveQA messages graded by their annotated focus and type (see the module docstring)."""
+def liveqa_examples(
+    questions: Sequence[LiveQAQuestion], items: Iterable[Asker], *, seed: int = SEED
+) -> list[Example]:
+    """LiveQA messages graded by their annotated focus and type (see the module docstring),
+    each in a fold: a real asker's own, else one drawn as `askers.assign_folds` draws them."""
+    folds = {a.id: a.fold for a in items}
+    others = sorted(q.id for q in questions if q.id not in folds)
+    random.Random(seed).shuffle(others)
+    folds |= {qid: place % FOLDS + 1 for place, qid in enumerate(others)}
     out = []
     for q in questions:
         foci = [s.focus for s in q.sub_questions if s.focus]
         types = {t for s in q.sub_questions for t in LIVEQA_TYPES.get(s.type.lower(), ())}
         if foci:
             grade = _annotated(foci, types)
-            out.append(Example(q.id, q.text, grade, folds.get(q.id, 0), "liveqa", LIVEQA_WEIGHT))
+            example = Example(q.id, q.text, grade, folds[q.id], "liveqa", LIVEQA_WEIGHT)
+            example.types = types
+            out.append(example)
     return out
 
 
@@ -220,6 +230,27 @@ def _by_fold(
     return out
 
 
+def annotated(
+    examples: Sequence[Example], docs: dict[int, SearchDoc], rankings: dict[int, Ranking]
+) -> dict[str, list[float]]:
+    """focus@1, type@1 and focus@5 per fold of LiveQA messages under the ranking of their fold
+    (trained without it), counted as `healthqa eval` counts them."""
+    hits = {m: [0] * FOLDS for m in ("focus@1", "type@1", "focus@5")}
+    counts = [0] * FOLDS
+    for e in examples:
+        top = top_docs(e, docs, rankings[e.fold], 5)
+        f = e.fold - 1
+        counts[f] += 1
+        hits["focus@1"][f] += bool(top) and e.grade(top[0]) > 0
+        hits["type@1"][f] += bool(top) and top[0].question_type in e.types
+        hits["focus@5"][f] += any(e.grade(d) > 0 for d in top)
+    return {m: _shares(v, counts) for m, v in hits.items()}
+
+
+def _shares(hits: list[int], counts: list[int]) -> list[float]:
+    return [n / c if c else 0.0 for n, c in zip(hits, counts, strict=True)]
+
+
 def ablation_groups() -> list[str]:
     return list(dict.fromkeys(GROUPS.values()))
 
@@ -243,35 +274,52 @@ class Study:
 
     counts: list[int]
     rows: dict[str, dict[str, list[float]]]
+    liveqa_counts: list[int]  # LiveQA messages with a FOCUS annotation, per fold
+    liveqa: dict[str, dict[str, list[float]]]  # their focus@1, type@1, focus@5 per fold
     ablation: dict[str, dict[str, list[float]]]
     worst: list[Wrong]
     final: Ranking
 
 
 def study(
-    index: SearchIndex, items: Sequence[Asker], *, medquad: bool = False, worst: int = 10
+    index: SearchIndex,
+    items: Sequence[Asker],
+    *,
+    liveqa_questions: Sequence[LiveQAQuestion] = (),
+    medquad: bool = False,
+    worst: int = 10,
 ) -> Study:
-    """Cross-validate the learned ranking on the real askers (with MedQuAD's structure as
-    extra training data if `medquad`), beside today's hand weights; the ablation; the `worst`
-    messages; and the ranking trained on every fold, to ship."""
+    """Cross-validate the learned ranking on the real askers (with the annotated LiveQA
+    messages and, if `medquad`, MedQuAD's structure as extra training data), beside today's
+    hand weights; the held-out focus@1 and type@1 of the LiveQA messages; the ablation; the
+    `worst` messages; and the ranking trained on every fold, to ship."""
     tests = asker_examples(items)
-    extra = medquad_examples(index.docs) if medquad else []
+    live = liveqa_examples(liveqa_questions, items)
+    extra = [*live, *(medquad_examples(index.docs) if medquad else [])]
     gather(index, [*tests, *extra])
     docs = index.docs
     learned = cross_validate(tests, extra, docs)
+    hand = Ranking.hand()
     rows = {
         "engine, learned (held out)": learned.folds,
-        "engine, hand weights (before)": fixed(tests, docs, Ranking.hand()),
+        "engine, hand weights (before)": fixed(tests, docs, hand),
+    }
+    on_liveqa = {
+        "engine, learned (held out)": annotated(live, docs, learned.rankings),
+        "engine, hand weights (before)": annotated(live, docs, {f: hand for f in learned.rankings}),
     }
     ablation = {
         f"without {g}": cross_validate(tests, extra, docs, drop=[g]).folds
         for g in ablation_groups()
     }
     final = fit(groups([*tests, *extra], docs))
-    trained = {"askers": len(tests), "medquad": len(extra), "folds": "all"}
-    final = Ranking(final.weights, final.mean, final.scale, trained)
+    trained = {"askers": len(tests), "liveqa": len(live), "medquad": len(extra) - len(live)}
+    final = Ranking(final.weights, final.mean, final.scale, trained | {"folds": "all"})
     counts = [sum(e.fold == f for e in tests) for f in range(1, FOLDS + 1)]
-    return Study(counts, rows, ablation, _worst(tests, docs, learned, worst), final)
+    live_counts = [sum(e.fold == f for e in live) for f in range(1, FOLDS + 1)]
+    return Study(
+        counts, rows, live_counts, on_liveqa, ablation, _worst(tests, docs, learned, worst), final
+    )
 
 
 def _worst(

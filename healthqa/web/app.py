@@ -90,8 +90,11 @@ def create_app(
 
 def _warm(site: Site) -> None:
     """Open the search index, let related questions build what they keep for every page, and
-    load what grades reading levels."""
+    load what grades reading levels and, where the site reads other languages, the
+    multilingual index (its vectors from the cache `healthqa index` filled)."""
     site.version()
+    if site.settings.ask_languages - {"en"}:
+        len(site.multilingual)
     reading.load()
     first = next(iter(site.index.docs), None)
     if first is not None:
