@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from healthqa.search.documents import SearchDoc
-from healthqa.search.learned import HAND, Group, Ranking, RankingFileError, fit, shipped
+from healthqa.search.learned import (
+    HAND,
+    Group,
+    Ranking,
+    RankingFileError,
+    fit,
+    shipped,
+    with_hand,
+)
 from healthqa.search.rank import FEATURES, GROUPS, Candidate, Query, features
 
 
@@ -50,6 +58,20 @@ def test_the_hand_weights_are_todays_formula() -> None:
         row[0, FEATURES.index(name)] = value
     assert Ranking.hand().score(row)[0] == pytest.approx(0.5 * 0.8 + 0.2 * 0.5 + 0.2 + 0.15 * 0.4)
     assert set(HAND) <= set(FEATURES)
+
+
+def test_blending_in_the_hand_weights_adds_their_score() -> None:
+    """`with_hand`: the fitted score plus beta times the hand score, up to a constant per
+    question (so the same order as adding the two); beta 0 is the fitted ranking itself."""
+    ranking = fit(_groups())
+    rows = _groups(seed=4)[0].rows
+    blended = with_hand(ranking, 100.0)
+    expected = ranking.score(rows) + 100.0 * Ranking.hand().score(rows)
+    offset = blended.score(rows) - expected
+    assert np.allclose(offset, offset[0])
+    assert np.allclose(with_hand(ranking, 0.0).score(rows), ranking.score(rows))
+    huge = with_hand(ranking, 1e6).score(rows)
+    assert list(np.argsort(-huge)) == list(np.argsort(-Ranking.hand().score(rows)))
 
 
 def test_a_ranking_survives_the_file(tmp_path: Path) -> None:

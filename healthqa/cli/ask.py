@@ -203,10 +203,13 @@ def eval_askers(
     medquad: Annotated[
         bool, typer.Option(help="With --train: also train on MedQuAD's own structure.")
     ] = False,
-    liveqa: Annotated[
+    train_on_liveqa: Annotated[
         bool,
-        typer.Option(help="With --train: also train on LiveQA's annotated focus and type."),
-    ] = True,
+        typer.Option(
+            help="With --train: also train on LiveQA's annotated focus and type (they are "
+            "scored held out by fold either way)."
+        ),
+    ] = False,
     write: Annotated[
         Path | None,
         typer.Option(help="With --train: write the ranking trained on every fold here."),
@@ -225,9 +228,12 @@ def eval_askers(
         table = askers.measure(found, runners(kb.index))
         learned = None
         if train:
-            questions = read_questions(data / "liveqa-med-train") if liveqa else []
             learned = train_ranking.study(
-                kb.index, found, liveqa_questions=questions, medquad=medquad
+                kb.index,
+                found,
+                liveqa_questions=read_questions(data / "liveqa-med-train"),
+                train_on_liveqa=train_on_liveqa,
+                medquad=medquad,
             )
     if learned is not None:
         table.rows = learned.rows | {s: r for s, r in table.rows.items() if s != "engine"}
