@@ -23,7 +23,7 @@ from healthqa.store.copy import CopyMismatch
 app = typer.Typer(help="healthqa: a self-hosted consumer-health Q&A system.", no_args_is_help=True)
 import_app = typer.Typer(help="Import questions and answers (idempotent).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the knowledge base.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluate healthqa's parts on labelled data.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate healthqa's parts on labelled data.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 user_app = typer.Typer(help="Manage accounts: experts, moderators, admins.", no_args_is_help=True)
