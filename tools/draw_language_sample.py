@@ -44,8 +44,13 @@ def main(archive: Path, out: Path) -> None:
     rng.shuffle(drawn)
     with out.open("w", encoding="utf-8") as fh:
         for n, r in enumerate(drawn[:SIZE], 1):
-            item = {"key": f"ml{n:03d}", "external_id": r.external_id, "title": r.title,
-                    "focus": r.focus, "answer_start": r.answers[0].body.strip()[:300]}
+            item = {
+                "key": f"ml{n:03d}",
+                "external_id": r.external_id,
+                "title": r.title,
+                "focus": r.focus,
+                "answer_start": r.answers[0].body.strip()[:300],
+            }
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
     print(f"{min(len(drawn), SIZE)} questions from {len(by_source)} sources -> {out}")
 
