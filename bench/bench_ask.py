@@ -40,6 +40,18 @@ def percentiles(run: Callable[[str], object], texts: list[str]) -> dict[str, flo
     return {"p50": q[49], "p95": q[94], "p99": q[98], "mean": statistics.fmean(times)}
 
 
+def print_rows(rows: dict[str, dict[str, float]], reference: str, called: str) -> None:
+    """One line of percentiles per run, each with its p50 as a share of `reference`'s."""
+    whole = rows[reference]["p50"]
+    width = max(map(len, rows)) + 2
+    for name, r in rows.items():
+        print(
+            f"{name:<{width}}p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
+            f"p99 {r['p99']:6.1f} ms  mean {r['mean']:6.1f} ms  "
+            f"({r['p50'] / whole:4.2f} of {called})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -60,13 +72,8 @@ def main() -> None:
             lambda t: index.lexical.search(terms(clean(t)[0]), 100), texts
         ),
     }
-    whole = rows["ask (whole engine)"]["p50"]
     print(f"{len(texts)} LiveQA messages, k=10, 2 cores")
-    for name, r in rows.items():
-        print(
-            f"{name:<22} p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-            f"mean {r['mean']:6.1f} ms  ({r['p50'] / whole:4.2f} of ask p50)"
-        )
+    print_rows(rows, "ask (whole engine)", "ask p50")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory while serving: {rss:.0f} MB")
 

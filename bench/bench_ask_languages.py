@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_ask import percentiles  # noqa: E402  (this folder is on the path)
+from bench_ask import percentiles, print_rows  # noqa: E402  (this folder is on the path)
 
 from healthqa.config import load_settings  # noqa: E402
 from healthqa.kb import KnowledgeBase, open_kb  # noqa: E402
@@ -48,13 +48,8 @@ def main() -> None:
     others = [a.text for a in asked if a.language != "en"]
     rows["E5 query only (es+zh)"] = percentiles(kb.multilingual.query, others)
     rows["detection only (es+zh)"] = percentiles(detect, others)
-    reference = rows["ask, es"]["p50"]
     print(f"{len(asked)} messages of the dev split, k=10, 2 cores")
-    for name, r in rows.items():
-        print(
-            f"{name:<24} p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-            f"mean {r['mean']:6.1f} ms  ({r['p50'] / reference:4.2f} of the Spanish p50)"
-        )
+    print_rows(rows, "ask, es", "the Spanish p50")
 
 
 if __name__ == "__main__":
