@@ -197,7 +197,7 @@ def serve(
 ) -> None:
     """Run the website (loads the demo corpus first if the knowledge base is empty)."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
     from healthqa.web.app import worker_app
@@ -215,6 +215,7 @@ def serve(
         address=host,
         port=port,
         interface=Interfaces.ASGI,
+        loop=Loops.uvloop,  # asyncio's own loop gave 927 uncached req/s against 1,053 (docs/web.md)
         workers=workers,
         respawn_failed_workers=True,  # a worker that dies is replaced; the others serve meanwhile
         log_level=LogLevels.warning,

@@ -94,7 +94,10 @@ async def _article(request: Request, external_id: str) -> CachedPage:
     cached = site.articles.get(key, version)
     if cached is None:
         render = partial(_render_article, site, external_id, base, version, language)
-        cached = await anyio.to_thread.run_sync(render, limiter=site.renders)
+        if site.render_inline:
+            cached = render()
+        else:
+            cached = await anyio.to_thread.run_sync(render, limiter=site.renders)
         site.articles.put(key, cached)
     return cached
 

@@ -41,6 +41,12 @@ class Site(KnowledgeBase):
         # one thread each 266 req/s, p99 713 ms; 1 slot 374 and 247 ms; 2 slots 387 and 585 ms.
         # Two, so that a render waiting on the database (a kept triage's write) holds up none.
         self.renders = anyio.CapacityLimiter(RENDER_SLOTS)
+        # On SQLite an article renders on the event loop itself: its reads take microseconds in
+        # this process and never wait for a writer (WAL), and handing the render to a thread
+        # cost more than it saved. Uncached, 2 workers (bench/bench_web.py, quiet machine):
+        # 906 req/s, p99 111 ms in a thread; 1,053 req/s, p99 91 ms inline. PostgreSQL's
+        # round trips would stall every other request of the worker, so there it is a thread.
+        self.render_inline = engine.dialect.name == "sqlite"
         self.tally = tally  # counts what people read (None: nothing is counted)
         self.clock: Callable[[], float] = time.time
         self._memo: dict[str, tuple[Hashable, Any]] = {}
