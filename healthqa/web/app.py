@@ -24,7 +24,7 @@ from healthqa.kb import open_kb
 from healthqa.search.index import SearchIndex
 from healthqa.web import api, api_people, errors, experts, feeds, moderators, pages, people, service
 from healthqa.web.counting import Tally
-from healthqa.web.middleware import CatchUp, ConditionalGet, RefuseNul, SecurityHeaders
+from healthqa.web.middleware import CatchUp, ConditionalGet, RefuseNul, SecurityHeaders, Shed
 from healthqa.web.render import STATIC
 from healthqa.web.site import Site
 
@@ -84,6 +84,7 @@ def create_app(
     app.add_middleware(CatchUp, catch_up=site.catch_up)
     app.add_middleware(pages.Articles)
     app.add_middleware(RefuseNul)
+    app.add_middleware(Shed)  # outside the rest: a busy worker answers before doing anything
     app.add_middleware(SecurityHeaders)
     return app
 

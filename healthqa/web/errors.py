@@ -29,6 +29,7 @@ HEADINGS = {
     405: N_("That does not work here"),
     413: N_("That is too long"),
     500: N_("Something went wrong on our side"),
+    503: N_("Please wait a little"),  # the server is busy (middleware.Shed)
 }
 
 

@@ -1,5 +1,6 @@
-"""ASGI middleware: security headers on every response, and ETags with conditional GET on
-every page that does not set its own."""
+"""ASGI middleware: security headers on every response, ETags with conditional GET on every
+page that does not set its own, and 503 with Retry-After when a worker has more in hand than
+it can answer in time (`Shed`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthqa.web.errors import respond
+from healthqa.web.i18n import N_
 
 # Everything the site loads is its own; JSON-LD is data, not script, and is not blocked.
 CSP = (
@@ -72,6 +74,65 @@ class CatchUp:
             await send(message)
 
         await self.app(scope, receive, send_after_catching_up)
+
+
+# What one worker takes on at once before it answers 503. A request for the answer engine (an
+# ask, a search, a question sent: 10 to 60 ms of CPU each, one at a time under the GIL) waits
+# for those ahead of it, so at ENGINE_LIMIT the last waits about 2-4 s; every other request
+# (a page, mostly a few ms or a cached copy) counts towards LIMIT only. 200 clients on two
+# workers stay under both (bench/bench_load.py).
+LIMIT = 512
+ENGINE_LIMIT = 64
+RETRY_AFTER = 2  # seconds
+ENGINE_PATHS = frozenset({"/ask", "/ask/matches", "/search", "/api/v1/ask", "/api/v1/search",
+                          "/api/v1/questions"})  # fmt: skip
+
+
+class Shed:
+    """Answer 503 with Retry-After at once, instead of letting the client time out, when this
+    worker already has `limit` requests in progress, or `engine_limit` for the answer engine.
+    The counts need no lock: a worker runs its requests on one event loop."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = LIMIT,
+        engine_limit: int = ENGINE_LIMIT,
+        retry_after: int = RETRY_AFTER,
+    ) -> None:
+        self.app = app
+        self.limit, self.engine_limit, self.retry_after = limit, engine_limit, retry_after
+        self.in_progress = 0
+        self.engine_in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        engine = _engine_work(scope)
+        full = engine and self.engine_in_progress >= self.engine_limit
+        if full or self.in_progress >= self.limit:
+            message, headers = (
+                N_("Please try again in a moment."),
+                {"Retry-After": str(self.retry_after)},
+            )
+            await respond(Request(scope), 503, message, headers=headers)(scope, receive, send)
+            return
+        self.in_progress += 1
+        self.engine_in_progress += engine
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1
+            self.engine_in_progress -= engine
+
+
+def _engine_work(scope: Scope) -> bool:
+    """Whether the request runs the answer engine: a POST to one of its paths, or a GET of one
+    with a query (the bare ask and search pages are only forms)."""
+    if scope["path"] not in ENGINE_PATHS:
+        return False
+    return scope.get("method") == "POST" or bool(scope.get("query_string"))
 
 
 class RefuseNul:
