@@ -100,6 +100,10 @@ def _warm(site: Site) -> None:
     first = next(iter(site.index.docs), None)
     if first is not None:
         service.related(site, first)
+        # The first ask loads the engine's dictionaries and models (focus names, question
+        # types, triage): seconds, which the first askers of each worker waited for, all of
+        # them at once under load (bench/bench_load.py: asks timed out at 30 s).
+        service.ask(site, "What are the symptoms of high blood pressure?", 10, None)
 
 
 def worker_app(database_url: str | None = None) -> FastAPI:

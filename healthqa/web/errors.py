@@ -3,6 +3,7 @@ with a message for bad input, never a 500."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from healthqa.web.i18n import N_, gettext, language_of
 from healthqa.web.render import render
 from healthqa.web.text import sentence
 
+log = logging.getLogger("healthqa.web")
 HEADINGS = {
     400: N_("Something in that address is not right"),
     401: N_("Please sign in"),
@@ -104,6 +106,8 @@ def install(app: FastAPI) -> None:
         return respond(request, exc.status_code, sentence(str(exc.detail)))
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        # The visitor sees a plain sentence; the operator needs the cause, so it goes to the log.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return respond(request, 500, N_("Please try again in a moment."))
 
     async def need_sign_in(request: Request, exc: Exception) -> Response:
