@@ -33,15 +33,22 @@ def ask(q: str = ASK) -> tuple[str, str, dict[str, Any]]:
     return ("GET", "/api/v1/ask", {"params": {"q": q}})
 
 
-def test_asks_beyond_the_engine_limit_get_503_and_pages_still_answer(app: Any) -> None:
-    shed = Shed(app, engine_limit=1, retry_after=3)
+def test_asks_beyond_the_engine_queue_get_503_and_pages_still_answer(app: Any) -> None:
+    shed = Shed(app, engine_slots=1, engine_queue=0, retry_after=3)
     first, second, home = asyncio.run(together(shed, ask(), ask("knee pain"), ("GET", "/", {})))
     assert first.status_code == 200 and first.json()["matches"]
     assert second.status_code == 503
     assert second.headers["retry-after"] == "3"
     assert second.json()["error"] == {"status": 503, "message": "Please try again in a moment."}
     assert home.status_code == 200
-    assert shed.in_progress == 0 and shed.engine_in_progress == 0
+    assert shed.in_progress == shed.engine_running == shed.engine_waiting == 0
+
+
+def test_an_ask_waits_for_a_free_slot_and_is_answered(app: Any) -> None:
+    shed = Shed(app, engine_slots=1, engine_queue=1)
+    responses = asyncio.run(together(shed, ask(), ask("knee pain"), ask("sore throat")))
+    assert [r.status_code for r in responses] == [200, 200, 503]
+    assert responses[1].json()["matches"]
 
 
 def test_a_page_beyond_the_limit_gets_the_busy_page_with_the_disclaimer(app: Any) -> None:
@@ -55,13 +62,13 @@ def test_a_page_beyond_the_limit_gets_the_busy_page_with_the_disclaimer(app: Any
 
 
 def test_the_bare_ask_and_search_forms_are_not_engine_work(app: Any) -> None:
-    shed = Shed(app, engine_limit=1)
+    shed = Shed(app, engine_slots=1, engine_queue=0)
     responses = asyncio.run(together(shed, ask(), ("GET", "/ask", {}), ("GET", "/search", {})))
     assert [r.status_code for r in responses] == [200, 200, 200]
 
 
 def test_once_the_work_is_done_the_worker_takes_requests_again(app: Any) -> None:
-    shed = Shed(app, engine_limit=1)
+    shed = Shed(app, engine_slots=1, engine_queue=0)
     asyncio.run(together(shed, ask(), ask()))
     again = asyncio.run(together(shed, ask()))
     assert again[0].status_code == 200

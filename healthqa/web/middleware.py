@@ -4,6 +4,7 @@ it can answer in time (`Shed`)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 
@@ -76,13 +77,16 @@ class CatchUp:
         await self.app(scope, receive, send_after_catching_up)
 
 
-# What one worker takes on at once before it answers 503. A request for the answer engine (an
-# ask, a search, a question sent: 10 to 60 ms of CPU each, one at a time under the GIL) waits
-# for those ahead of it, so at ENGINE_LIMIT the last waits about 2-4 s; every other request
-# (a page, mostly a few ms or a cached copy) counts towards LIMIT only. 200 clients on two
-# workers stay under both (bench/bench_load.py).
+# What one worker takes on before it answers 503. The answer engine (an ask, a search, a
+# question sent: 10 to 60 ms of CPU each) runs ENGINE_SLOTS requests at once; more threads
+# only fight over the GIL, and starve the event loop, which then could not even refuse
+# quickly (bench/bench_load.py: with 40 threads, 1,000 askers waited 20 s for their 503s).
+# The others wait their turn here, without a thread, ENGINE_QUEUE at most (some 2-4 s of
+# work); the next one gets 503. Every other request (a page: a few ms, or a cached copy) only
+# counts towards LIMIT.
 LIMIT = 512
-ENGINE_LIMIT = 64
+ENGINE_SLOTS = 4
+ENGINE_QUEUE = 128
 RETRY_AFTER = 2  # seconds
 ENGINE_PATHS = frozenset({"/ask", "/ask/matches", "/search", "/api/v1/ask", "/api/v1/search",
                           "/api/v1/questions"})  # fmt: skip
@@ -90,28 +94,32 @@ ENGINE_PATHS = frozenset({"/ask", "/ask/matches", "/search", "/api/v1/ask", "/ap
 
 class Shed:
     """Answer 503 with Retry-After at once, instead of letting the client time out, when this
-    worker already has `limit` requests in progress, or `engine_limit` for the answer engine.
-    The counts need no lock: a worker runs its requests on one event loop."""
+    worker already has `limit` requests in progress, or `engine_queue` waiting for one of the
+    answer engine's `engine_slots`. The counts need no lock: a worker runs its requests on one
+    event loop."""
 
     def __init__(
         self,
         app: ASGIApp,
         limit: int = LIMIT,
-        engine_limit: int = ENGINE_LIMIT,
+        engine_slots: int = ENGINE_SLOTS,
+        engine_queue: int = ENGINE_QUEUE,
         retry_after: int = RETRY_AFTER,
     ) -> None:
         self.app = app
-        self.limit, self.engine_limit, self.retry_after = limit, engine_limit, retry_after
+        self.limit, self.engine_queue, self.retry_after = limit, engine_queue, retry_after
+        self.engine_slots = engine_slots
         self.in_progress = 0
-        self.engine_in_progress = 0
+        self.engine_running = 0
+        self.engine_waiting = 0
+        self._slots: dict[int, asyncio.Semaphore] = {}  # one per event loop (tests run several)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         engine = _engine_work(scope)
-        full = engine and self.engine_in_progress >= self.engine_limit
-        if full or self.in_progress >= self.limit:
+        if self.in_progress >= self.limit or (engine and self._engine_full()):
             message, headers = (
                 N_("Please try again in a moment."),
                 {"Retry-After": str(self.retry_after)},
@@ -119,12 +127,31 @@ class Shed:
             await respond(Request(scope), 503, message, headers=headers)(scope, receive, send)
             return
         self.in_progress += 1
-        self.engine_in_progress += engine
+        try:
+            if engine:
+                await self._engine(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1
+
+    def _engine_full(self) -> bool:
+        return self.engine_running >= self.engine_slots and self.engine_waiting >= self.engine_queue
+
+    async def _engine(self, scope: Scope, receive: Receive, send: Send) -> None:
+        loop = id(asyncio.get_running_loop())
+        slots = self._slots.setdefault(loop, asyncio.Semaphore(self.engine_slots))
+        self.engine_waiting += 1
+        try:
+            await slots.acquire()
+        finally:
+            self.engine_waiting -= 1
+        self.engine_running += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_progress -= 1
-            self.engine_in_progress -= engine
+            self.engine_running -= 1
+            slots.release()
 
 
 def _engine_work(scope: Scope) -> bool:
