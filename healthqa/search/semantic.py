@@ -173,12 +173,22 @@ def _dot_bfloat16(matrix: Any, queries: Vectors) -> Vectors:
     return result
 
 
+SMALL = 4_096  # rows below which a product runs on this thread alone
+
+
 def _dot(matrix: Vectors, queries: Vectors) -> Vectors:
-    """Max over the queries of each row's cosine, computed by torch rather than numpy: with
-    both doing matrix work, numpy's BLAS threads spin on the 2 cores while torch embeds the
-    next query, which tripled the query embedding time (measured in bench/bench_ask.py)."""
+    """Max over the queries of each row's cosine. A few rows (the candidates of one ask) are
+    multiplied by numpy on this thread: torch's thread pool waited milliseconds for its second
+    thread whenever the other core was busy (`_meaning` took 20 ms of an ask with a test run
+    beside it). Larger products run in torch rather than numpy: with both doing matrix work,
+    numpy's BLAS threads spin on the 2 cores while the model embeds the next query, which
+    tripled the query embedding time (measured in bench/bench_ask.py)."""
+    q = np.ascontiguousarray(queries.T)
+    if len(matrix) < SMALL:
+        small: Vectors = (matrix @ q).max(axis=1) if len(matrix) else np.zeros(0, np.float32)
+        return small
     import torch
 
-    scores = torch.from_numpy(matrix) @ torch.from_numpy(np.ascontiguousarray(queries.T))
+    scores = torch.from_numpy(matrix) @ torch.from_numpy(q)
     result: Vectors = scores.max(dim=1).values.numpy()
     return result
