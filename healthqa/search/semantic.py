@@ -142,17 +142,21 @@ class SemanticIndex:
 def _top(scores: Vectors, ids: NDArray[np.int64], k: int) -> NDArray[np.int64]:
     """The positions of the `k` highest scores, best first, equal scores by id (MedQuAD asks
     some questions word for word twice): the same whichever rows were scored."""
-    k = min(k, len(scores))
-    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-    tied = np.flatnonzero(scores >= kth)  # all equal to the k-th too, so ids decide among them
+    tied = np.flatnonzero(scores >= _kth(scores, k))  # all equal to the k-th: ids decide
     return tied[np.lexsort((ids[tied], -scores[tied]))][:k]
 
 
 def _within_error(coarse: Vectors, k: int) -> NDArray[np.int64]:
     """The rows whose bfloat16 score could be among the best `k` float32 ones."""
-    k = min(k, len(coarse))
-    kth = np.partition(coarse, len(coarse) - k)[len(coarse) - k]
-    return np.flatnonzero(coarse >= kth - 2 * BFLOAT16_ERROR)
+    return np.flatnonzero(coarse >= _kth(coarse, k) - 2 * BFLOAT16_ERROR)
+
+
+def _kth(scores: Vectors, k: int) -> np.float32:
+    """The k-th highest score (the lowest, when there are fewer than k), as float32: the
+    comparisons with it are exact."""
+    k = min(k, len(scores))
+    kth: np.float32 = np.partition(scores, len(scores) - k)[len(scores) - k]
+    return kth
 
 
 def fast_bfloat16() -> bool:
