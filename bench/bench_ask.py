@@ -52,14 +52,21 @@ def print_rows(rows: dict[str, dict[str, float]], reference: str, called: str) -
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def liveqa_arguments(description: str | None) -> tuple[argparse.Namespace, Path]:
+    """The --db and --data arguments of a benchmark over the LiveQA messages, and their
+    folder; exits saying the run is skipped where the folder is absent."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", required=True)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
-    folder = args.data / "liveqa-med-train"
+    folder: Path = args.data / "liveqa-med-train"
     if not folder.is_dir():
         sys.exit(f"skipped: {folder} is absent")
+    return args, folder
+
+
+def main() -> None:
+    args, folder = liveqa_arguments(__doc__)
     engine = open_kb(args.db)
     start = time.perf_counter()
     index = open_index(engine, load_settings(database_url=args.db))

@@ -9,7 +9,6 @@ focus) for each, and the ratio of healthqa's lexical p50 to bm25s's.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import statistics
 import sys
@@ -22,6 +21,8 @@ import bm25s
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_ask import liveqa_arguments  # noqa: E402  (this folder is on the path)
 
 from healthqa.kb import open_kb  # noqa: E402
 from healthqa.search.documents import SearchDoc, load_docs  # noqa: E402
@@ -85,13 +86,7 @@ def build_tantivy(docs: list[SearchDoc]) -> Search:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
-    folder = args.data / "liveqa-med-train"
-    if not folder.is_dir():
-        sys.exit(f"skipped: {folder} is absent")
+    args, folder = liveqa_arguments(__doc__)
     docs = [d for d in load_docs(open_kb(args.db)) if d.source != "LiveQA"]
     queries = [(terms(q.text), q.foci) for q in liveqa_queries(folder) if q.foci]
     print(f"{len(docs):,} questions, {len(queries)} LiveQA queries")

@@ -10,7 +10,6 @@ return the same questions and scores, how many rows the bfloat16 pass rescored, 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_ask import percentiles, print_rows  # noqa: E402
+from bench_ask import liveqa_arguments, percentiles, print_rows  # noqa: E402
 
 from healthqa.config import load_settings  # noqa: E402
 from healthqa.kb import open_index, open_kb  # noqa: E402
@@ -34,13 +33,7 @@ from healthqa.search.semantic import (  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
-    folder = args.data / "liveqa-med-train"
-    if not folder.is_dir():
-        sys.exit(f"skipped: {folder} is absent")
+    args, folder = liveqa_arguments(__doc__)
     engine = open_kb(args.db)
     index = open_index(engine, load_settings(database_url=args.db))
     ids, vectors = index.semantic.rows()
