@@ -78,12 +78,13 @@ class CatchUp:
 
 
 # What one worker takes on before it answers 503. The answer engine (an ask, a search, a
-# question sent: 10 to 60 ms of CPU each) runs ENGINE_SLOTS requests at once; more threads
-# only fight over the GIL, and starve the event loop, which then could not even refuse
-# quickly (bench/bench_load.py: with 40 threads, 1,000 askers waited 20 s for their 503s).
-# The others wait their turn here, without a thread, ENGINE_QUEUE at most (some 2-4 s of
-# work); the next one gets 503. Every other request (a page: a few ms, or a cached copy) only
-# counts towards LIMIT.
+# question sent: 10 to 60 ms of CPU each) runs ENGINE_SLOTS requests at once, not one thread
+# each: more threads only share the same 2 cores and slow the event loop, which must still
+# answer the pages and refuse quickly. The others wait their turn here, without a thread,
+# ENGINE_QUEUE at most (some 2-5 s of work); the next one gets 503. Every other request (a
+# page: a few ms, or a cached copy) only counts towards LIMIT. bench/bench_load.py, 2 workers:
+# with 4 slots, 200 clients got no 503 and under overload the 503s took 5 s (p50) to come
+# back; with 2 slots the 503s took 71 ms, but the 200 clients lost asks to 503.
 LIMIT = 512
 ENGINE_SLOTS = 4
 ENGINE_QUEUE = 128
