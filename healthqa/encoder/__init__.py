@@ -55,23 +55,16 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
         path = model_path or default_model_path()
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
             raise ModelError(f"{path}: not a sentence-transformers model folder")
         # the cache key covers the truncation too: the same text cut elsewhere embeds differently
         self.name = f"{path.name if model_path else 'all-MiniLM-L6-v2'}@{max_tokens}"
-        self._model: Any = SentenceTransformer(str(path), device="cpu")
-        self._model.max_seq_length = max_tokens
-        # sentence-transformers renamed the method; accept both spellings
-        model: Any = self._model
-        dimension: Any = getattr(model, "get_embedding_dimension", None)
-        self.dim = int((dimension or model.get_sentence_embedding_dimension)())
-        self._onnx = _onnx_encoder(model, path, max_tokens, cache_dir) if cache_dir else None
+        self._onnx = _onnx_encoder(path, max_tokens, cache_dir) if cache_dir else None
+        # torch and sentence-transformers only where onnxruntime cannot run the model: they
+        # cost a serving process ~450 MB (bench/bench_scale.py's memory per worker)
+        self._model: Any = None if self._onnx else _sentence_transformer(path, max_tokens)
+        self.dim = self._onnx.dim if self._onnx else _dimension(self._model)
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> Vectors:
         """Unit vectors for `texts`. A query's few texts of very different lengths are cheaper
@@ -89,16 +82,32 @@ class Embedder:
         return hashlib.sha256(f"{self.name}\0{text}".encode()).hexdigest()
 
 
-def _onnx_encoder(model: Any, path: Path, max_tokens: int, cache_dir: Path) -> OnnxEncoder | None:
-    """The onnxruntime encoder for `model`, exported into `cache_dir` on first use; None when
-    the model's pooling is not one it computes (torch then does the work)."""
-    if not supports(model):
+def _onnx_encoder(path: Path, max_tokens: int, cache_dir: Path) -> OnnxEncoder | None:
+    """The onnxruntime encoder for the model at `path`, exported into `cache_dir` on first use;
+    None when the model's pooling is not one it computes (torch then does the work)."""
+    if not supports(path):
         return None
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     target = cache_dir / "models" / f"{path.name}-{digest}.onnx"
     if not target.exists():
-        export(model, target)
-    return OnnxEncoder(target, model.tokenizer, max_tokens)
+        export(_sentence_transformer(path, max_tokens), target)
+    return OnnxEncoder(target, path / "tokenizer.json", max_tokens)
+
+
+def _sentence_transformer(path: Path, max_tokens: int) -> Any:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    model = SentenceTransformer(str(path), device="cpu")
+    model.max_seq_length = max_tokens
+    return model
+
+
+def _dimension(model: Any) -> int:
+    # sentence-transformers renamed the method; accept both spellings
+    dimension: Any = getattr(model, "get_embedding_dimension", None)
+    return int((dimension or model.get_sentence_embedding_dimension)())
 
 
 _shared: dict[tuple[str, str, int], Embedder] = {}

@@ -9,6 +9,7 @@ models) take this path; others keep torch.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -20,18 +21,30 @@ from numpy.typing import NDArray
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def supports(model: Any) -> bool:
-    """Transformer then mean pooling (then optionally Normalize): what this encoder computes.
+POOLING_FLAGS = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens")
+
+
+def supports(path: Path) -> bool:
+    """Whether the sentence-transformers folder `path` is what this encoder computes: a
+    transformer, then mean pooling, then optionally Normalize, with a fast tokenizer file. Read
+    from the folder's files, so that serving never imports torch to find out.
     sentence-transformers names the mode `pooling_mode` ("mean") since v5, and with flags
     (`pooling_mode_mean_tokens`) before."""
-    modules = list(model)
-    pooling = modules[1] if len(modules) > 1 else None
-    mode = getattr(pooling, "pooling_mode", None)
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((path / modules[1]["path"] / "config.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return False
+    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+        return False
+    if not (path / "tokenizer.json").exists():
+        return False
+    mode = pooling.get("pooling_mode")
     if isinstance(mode, str):
         return mode == "mean"
-    return bool(getattr(pooling, "pooling_mode_mean_tokens", False)) and not any(
-        getattr(pooling, f"pooling_mode_{other}", False)
-        for other in ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens")
+    return bool(pooling.get("pooling_mode_mean_tokens")) and not any(
+        pooling.get(f"pooling_mode_{other}") for other in POOLING_FLAGS
     )
 
 
@@ -77,10 +90,12 @@ def _export(torch: Any, module: Any, sample: Any, partial: Path, axes: Any) -> N
 
 
 class OnnxEncoder:
-    """Tokenise, run the ONNX transformer, mean-pool, normalise."""
+    """Tokenise (the model's own tokenizer.json, through `tokenizers`), run the ONNX
+    transformer, mean-pool, normalise."""
 
-    def __init__(self, path: Path, tokenizer: Any, max_tokens: int) -> None:
+    def __init__(self, path: Path, tokenizer_file: Path, max_tokens: int) -> None:
         import onnxruntime as ort
+        from tokenizers import Tokenizer
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
@@ -88,8 +103,16 @@ class OnnxEncoder:
         # after on the same 2 cores, and spinning threads tripled their time.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = tokenizer
-        self._max_tokens = max_tokens
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # as sentence-transformers calls it: cut at max_tokens, pad to the batch's longest
+        # (the file itself may say to pad every text to a fixed length)
+        pad = self._tokenizer.padding or {}
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.enable_padding(
+            pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]")
+        )
+        self._inputs = [i.name for i in self._session.get_inputs()]
 
     def encode(self, texts: list[str], batch_size: int) -> NDArray[np.float32]:
         """Vectors in the order of `texts`; batches group texts of similar length, so little
@@ -106,12 +129,15 @@ class OnnxEncoder:
         return result
 
     def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
-        enc = self._tokenizer(
-            texts, truncation=True, max_length=self._max_tokens, padding=True, return_tensors="np"
-        )
-        feeds = {name: enc[name].astype(np.int64) for name in INPUTS if name in enc}
+        encodings = self._tokenizer.encode_batch(texts)
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+        }
+        feeds = {name: np.array(columns[name], dtype=np.int64) for name in self._inputs}
         hidden = self._session.run(None, feeds)[0]
-        mask = enc["attention_mask"][..., None].astype(np.float32)
+        mask = np.array(columns["attention_mask"], dtype=np.float32)[..., None]
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         vectors: NDArray[np.float32] = (pooled / norms).astype(np.float32)
