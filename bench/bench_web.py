@@ -140,6 +140,28 @@ def _sitemap_paths(base: str, url: str) -> list[str]:
     return paths
 
 
+def worker_memory(pid: int) -> list[float]:
+    """Resident memory (MB) of each process under `pid`: the server's workers."""
+    found = []
+    for child in _children(pid):
+        found += worker_memory(child) or [_rss_mb(child)]
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(kb.group(1)) / 1024 if kb else 0.0
+
+
 def start_healthqa(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
     healthqa = Path(sys.executable).with_name("healthqa")
     command = [str(healthqa), "--db", args.db, "serve", "--port", str(port)]
@@ -202,6 +224,7 @@ def main() -> None:
             script, articles = distinct_articles(base, root, path, args.threads)
             cold = wrk(f"healthqa, {_workers(args.workers)}, uncached", url, args, script)
             reference = wrk(f"nginx, {_workers(args.nginx_workers)}, a file", static_url, args)
+            memory = worker_memory(server.pid)
         finally:
             for process in (server, nginx):
                 if process is not None:
@@ -219,6 +242,8 @@ def main() -> None:
             f"{run.name:30} {run.requests_per_s:9,.0f} {run.p50_ms:8.2f} {run.p99_ms:8.2f}"
             f" {ratio:7.2f}x  {goal:21}  {run.errors}"
         )
+    shown = ", ".join(f"{mb:,.0f}" for mb in memory)
+    print(f"memory per worker after the runs (resident): {shown} MB")
     repeats = cold.requests > articles
     print(
         f"uncached: {cold.requests:,} requests over {articles:,} distinct articles, each asked "
