@@ -20,6 +20,7 @@ from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_kb
 from healthqa.search.ask import ask
 from healthqa.search.backends import backend_name, postgres
+from healthqa.search.documents import MemoryDocs, StoredDocs
 from healthqa.search.index import SearchIndex
 from healthqa.search.lexical import terms
 from healthqa.search.semantic import _insert_new
@@ -83,8 +84,13 @@ def test_both_backends_give_the_same_top_match(
     import_demo(sqlite_engine)
     pg, embedded = open_search(pg_demo, tmp_path / "pg"), open_search(sqlite_engine, tmp_path / "e")
     assert (pg.backend.name, embedded.backend.name) == ("postgresql", "embedded")
+    # the documents stay in the database beside the database's indexes: a worker's memory
+    # does not grow with the base
+    assert isinstance(pg.docs, StoredDocs) and isinstance(embedded.docs, MemoryDocs)
+    assert len(pg.docs) == len(embedded.docs) and pg.concepts == embedded.concepts
     for text, expected in QUESTIONS:
         assert ask(pg, text).matches[0].id == expected
+        assert pg.focus.match(text) == embedded.focus.match(text)
     # Questions the demo corpus answers only loosely: the backends score words differently on
     # purpose (ts_rank against BM25), so near-ties may swap; each one's first is near the top
     # of the other's.

@@ -37,7 +37,7 @@ from healthqa.errors import Refused
 from healthqa.related import meaning
 from healthqa.related.foci import Foci, FocusReason, Link
 from healthqa.search.ask import snippet
-from healthqa.search.documents import SearchDoc
+from healthqa.search.documents import Documents, SearchDoc
 from healthqa.search.index import SearchIndex
 from healthqa.search.words import COMMON_WORDS
 
@@ -142,11 +142,13 @@ class _Neighbourhood:
         self,
         index: SearchIndex,
         version: object,
-        docs: dict[int, SearchDoc],
+        everything: Documents,
         ids: NDArray[np.int64],
         vectors: Vectors,
     ) -> None:
-        docs = dict(docs)  # a snapshot: a refresh updates the index's dict in place
+        # a snapshot, read in batches where the documents are in the database: a refresh
+        # updates the index's documents in place
+        docs = everything.fetch(ids.tolist())
         rows = [r for r, i in enumerate(ids.tolist()) if i in docs]  # docs may lag a refresh
         self.version = version
         self.ids = ids[rows]
@@ -477,7 +479,7 @@ def _neighbourhood(index: SearchIndex) -> _Neighbourhood:
 
 def _index_state(
     index: SearchIndex,
-) -> tuple[object, dict[int, SearchDoc], NDArray[np.int64], Vectors]:
+) -> tuple[object, Documents, NDArray[np.int64], Vectors]:
     """The index's version, then its docs and its rows of question ids and vectors, read in
     that order so the data is never older than the version."""
     version = index.version

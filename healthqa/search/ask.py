@@ -11,6 +11,7 @@ repeats; attach why each one matched, in words.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -137,6 +138,7 @@ class Prepared:
     words: list[str]
     vectors: Vectors
     runs: list[tuple[list[rank.Candidate], NDArray[np.float64]]]
+    docs: dict[int, SearchDoc]  # the candidates' documents
 
 
 def ask(
@@ -151,8 +153,8 @@ def ask(
     """The `k` best answered questions for `text` (optionally within one topic); `ranking`
     replaces the shipped learned ranking (training and evaluation pass their own)."""
     p = prepare(index, text, k, topic, types=types)
-    chosen = ranked(p, index.docs, ranking or learned.shipped())[:k]
-    matches = [_match(index.docs[c.id], c, p.words) for c in chosen]
+    chosen = ranked(p, p.docs, ranking or learned.shipped())[:k]
+    matches = [_match(p.docs[c.id], c, p.words) for c in chosen]
     encoded = Encoded(index.embedder.name, p.vectors[0])
     read_as = [q.text for q in p.questions]
     return AskResult(
@@ -182,18 +184,18 @@ def prepare(
     questions = read_questions(query, foci)
     words = _query_words(query, foci, expansions)
     vectors = _vectors(index, query, questions)
-    candidates = _candidates(index, words, vectors, k, topic)
+    candidates, docs = _candidates(index, words, vectors, k, topic)
     # every question is ranked with the whole message's question types: on LiveQA Train-1 each
     # question's own types lost 0.055 type@1 (the story says what kind of answer is wanted)
     facts = _facts(index, query, foci, dict(qtypes), words)
     runs = []
     for n in range(len(questions)):
         own = _meaning(index, candidates, vectors, n)
-        runs.append((own, rank.features(own, index.docs, facts, questions[n].focus)))
-    return Prepared(query, trimmed, understanding, questions, words, vectors, runs)
+        runs.append((own, rank.features(own, docs, facts, questions[n].focus)))
+    return Prepared(query, trimmed, understanding, questions, words, vectors, runs, docs)
 
 
-def ranked(p: Prepared, docs: dict[int, SearchDoc], ranking: Ranking) -> list[rank.Candidate]:
+def ranked(p: Prepared, docs: Mapping[int, SearchDoc], ranking: Ranking) -> list[rank.Candidate]:
     """Every candidate of a prepared message, best first, each question text once."""
     hand = learned.hand()
     runs = [
@@ -246,20 +248,18 @@ def _vectors(index: SearchIndex, query: str, questions: list[Extracted]) -> Vect
 
 def _candidates(
     index: SearchIndex, words: list[str], vectors: Vectors, k: int, topic: str | None
-) -> list[rank.Candidate]:
-    """The candidates to rank (their meaning score still to fill in, per question)."""
+) -> tuple[list[rank.Candidate], dict[int, SearchDoc]]:
+    """The candidates to rank (their meaning score still to fill in, per question), and
+    their documents."""
     fetch = max(50, 10 * k) * (4 if topic else 1)
     lexical = index.lexical.search(words, fetch)
     semantic = index.semantic.search(vectors, fetch)
-    ids = [
-        i for i in _unique([i for i, _ in semantic] + [i for i, _ in lexical]) if i in index.docs
-    ]
-    if topic:
-        ids = [i for i in ids if index.docs[i].topic == topic]
+    docs = index.docs.fetch(_unique([i for i, _ in semantic] + [i for i, _ in lexical]))
+    ids = [i for i, doc in docs.items() if topic in (None, doc.topic)]
     bm25 = dict(lexical)
     lexical_place = {i: n for n, (i, _) in enumerate(lexical, 1)}
     semantic_place = {i: n for n, (i, _) in enumerate(semantic, 1)}
-    return [
+    candidates = [
         rank.Candidate(
             i,
             0.0,
@@ -269,6 +269,7 @@ def _candidates(
         )
         for i in ids
     ]
+    return candidates, {i: docs[i] for i in ids}
 
 
 def _meaning(
@@ -304,7 +305,7 @@ def _in_turn(runs: list[list[rank.Candidate]]) -> list[rank.Candidate]:
     return [c for tier in zip(*runs, strict=False) for c in tier]
 
 
-def _distinct(scored: list[rank.Candidate], docs: dict[int, SearchDoc]) -> list[rank.Candidate]:
+def _distinct(scored: list[rank.Candidate], docs: Mapping[int, SearchDoc]) -> list[rank.Candidate]:
     """One result per question text: MedQuAD repeats some questions word for word."""
     seen: set[str] = set()
     out = []

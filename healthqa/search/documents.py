@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, select
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine, Text, and_, cast, func, select
 
 from healthqa.store.models import Answer, Question, Source, Topic
 
 ANSWER_CHARS = 2_000  # the start of the first answer is enough to match on; keeps indexes small
 SEARCHABLE = "published"
+CACHE = 20_000  # documents a StoredDocs keeps: an ask reads ~200, an article 3
+FETCH_BATCH = 2_000  # ids per query when reading documents
 
 
 @dataclass(frozen=True)
@@ -119,3 +126,164 @@ def load_docs(
             )
             for r in conn.execute(query)
         ]
+
+
+def focus_rows(engine: Engine) -> list[FocusRow]:
+    """Every distinct (focus, synonyms, UMLS concepts, semantic group) of the searchable
+    questions, in the order of the first question carrying each: what the focus names and the
+    concepts per focus are made of, read without loading the questions."""
+    as_text = [cast(c, Text) for c in (Question.synonyms, Question.cuis)]
+    query = (
+        select(Question.focus, *as_text, Question.semantic_group, func.min(Question.id))
+        .where(Question.status == SEARCHABLE, func.coalesce(Question.focus, "") != "")
+        .group_by(Question.focus, *as_text, Question.semantic_group)
+        .order_by(func.min(Question.id))
+    )
+    with engine.connect() as conn:
+        return [
+            FocusRow(row[0], tuple(_list(row[1])), tuple(_list(row[2])), row[3])
+            for row in conn.execute(query)
+        ]
+
+
+@dataclass(frozen=True)
+class FocusRow:
+    focus: str
+    synonyms: tuple[str, ...]
+    cuis: tuple[str, ...]
+    semantic_group: str | None
+
+
+def _list(stored: str | None) -> list[str]:
+    value = json.loads(stored) if stored else []
+    return value if isinstance(value, list) else []
+
+
+def question_types(engine: Engine) -> list[str]:
+    """The question types of the searchable questions, sorted."""
+    query = (
+        select(Question.question_type)
+        .where(Question.status == SEARCHABLE, Question.question_type.is_not(None))
+        .distinct()
+    )
+    with engine.connect() as conn:
+        return sorted(t for t in conn.scalars(query) if t)
+
+
+def ids_by_topic(engine: Engine) -> dict[str, NDArray[np.int64]]:
+    """The searchable question ids of each topic, sorted."""
+    query = (
+        select(Topic.slug, Question.id)
+        .join(Topic, Topic.id == Question.topic_id)
+        .where(Question.status == SEARCHABLE)
+        .order_by(Question.id)
+    )
+    found: dict[str, list[int]] = {}
+    with engine.connect() as conn:
+        for slug, qid in conn.execute(query):
+            found.setdefault(slug, []).append(qid)
+    return {slug: np.array(ids, dtype=np.int64) for slug, ids in found.items()}
+
+
+class MemoryDocs(dict[int, SearchDoc]):
+    """Every searchable question in this process's memory: beside the embedded backend,
+    whose indexes are in memory too."""
+
+    def fetch(self, ids: Iterable[int]) -> dict[int, SearchDoc]:
+        """The documents of `ids` that are searchable, in the order given."""
+        return {i: self[i] for i in ids if i in self}
+
+    def apply(self, changed: Sequence[SearchDoc], gone: Sequence[int]) -> None:
+        for qid in gone:
+            self.pop(qid, None)
+        self.update({d.id: d for d in changed})
+
+
+class StoredDocs(Mapping[int, SearchDoc]):
+    """The searchable questions read from the database when wanted, the most recently used
+    kept: beside the PostgreSQL backend, so that a worker's memory does not grow with the base
+    (a million questions are ~2 GB as SearchDocs). Safe to share between threads."""
+
+    def __init__(self, engine: Engine, cache: int = CACHE) -> None:
+        self.engine = engine
+        self._ids = np.array(sorted(searchable_ids(engine)), dtype=np.int64)
+        self._size = cache
+        self._cache: OrderedDict[int, SearchDoc] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, qid: int) -> SearchDoc:
+        found = self.fetch([qid])
+        if qid not in found:
+            raise KeyError(qid)
+        return found[qid]
+
+    def __contains__(self, qid: object) -> bool:
+        if not isinstance(qid, (int, np.integer)):
+            return False
+        at = int(np.searchsorted(self._ids, qid))
+        return at < len(self._ids) and int(self._ids[at]) == qid
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def fetch(self, ids: Iterable[int]) -> dict[int, SearchDoc]:
+        """The documents of `ids` that are searchable, in the order given: one query for
+        those not kept (per FETCH_BATCH)."""
+        wanted = [i for i in dict.fromkeys(ids) if i in self]
+        with self._lock:
+            found = {i: self._cache[i] for i in wanted if i in self._cache}
+            for i in found:
+                self._cache.move_to_end(i)
+        missing = [i for i in wanted if i not in found]
+        for start in range(0, len(missing), FETCH_BATCH):
+            found |= {
+                d.id: d for d in load_docs(self.engine, ids=missing[start : start + FETCH_BATCH])
+            }
+        if missing and len(missing) <= self._size:  # a bulk read would only evict the rest
+            with self._lock:
+                self._cache.update((i, found[i]) for i in missing if i in found)
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        return {i: found[i] for i in wanted if i in found}
+
+    def values(self) -> ValuesView[SearchDoc]:
+        return _Values(self)
+
+    def items(self) -> ItemsView[int, SearchDoc]:
+        return _Items(self)
+
+    def stream(self) -> Iterator[SearchDoc]:
+        """Every document, read FETCH_BATCH at a time and not kept (for whole-base jobs)."""
+        ids = self._ids.tolist()
+        for start in range(0, len(ids), FETCH_BATCH):
+            yield from load_docs(self.engine, ids=ids[start : start + FETCH_BATCH])
+
+    def apply(self, changed: Sequence[SearchDoc], gone: Sequence[int]) -> None:
+        with self._lock:
+            ids = np.union1d(self._ids, np.array([d.id for d in changed], dtype=np.int64))
+            self._ids = np.setdiff1d(ids, np.array(gone, dtype=np.int64))
+            for qid in gone:
+                self._cache.pop(qid, None)
+            for doc in changed:
+                if doc.id in self._cache:
+                    self._cache[doc.id] = doc
+
+
+class _Values(ValuesView[SearchDoc]):
+    _mapping: StoredDocs
+
+    def __iter__(self) -> Iterator[SearchDoc]:
+        return self._mapping.stream()
+
+
+class _Items(ItemsView[int, SearchDoc]):
+    _mapping: StoredDocs
+
+    def __iter__(self) -> Iterator[tuple[int, SearchDoc]]:
+        return ((d.id, d) for d in self._mapping.stream())
+
+
+Documents = MemoryDocs | StoredDocs

@@ -20,7 +20,16 @@ from sqlalchemy import Engine
 from healthqa.config import Settings, data_dir
 from healthqa.encoder import Embedder, shared_embedder
 from healthqa.search.backends import Backend, LexicalSearch, SemanticSearch, open_backend
-from healthqa.search.documents import SearchDoc, Watermark, load_docs, searchable_ids, watermark
+from healthqa.search.documents import (
+    Documents,
+    FocusRow,
+    MemoryDocs,
+    Watermark,
+    focus_rows,
+    load_docs,
+    searchable_ids,
+    watermark,
+)
 from healthqa.search.focus import FocusMatcher
 
 REFRESH_EVERY = 1.0  # seconds between checks of the database watermark while serving
@@ -42,9 +51,10 @@ class SearchIndex:
         self.path = path  # the embedded backend's folder (the PostgreSQL one keeps nothing there)
         self.embedder = embedder
         self.backend = backend
-        self.docs: dict[int, SearchDoc] = {}
+        self.docs: Documents = MemoryDocs()
         self.version = 0  # bumped whenever the searchable questions change (caches key on it)
         self.focus = FocusMatcher(())
+        self.concepts: dict[str, tuple[frozenset[str], str | None]] = {}
         self._mark: Watermark | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -65,17 +75,23 @@ class SearchIndex:
         backend = open_backend(engine, path, embedder)
         with backend.builder_lock():  # several workers starting at once: one builds, the rest reuse
             mark = watermark(engine)  # before loading: later changes are caught by refresh()
-            docs = load_docs(engine)
+            docs = backend.documents()
             backend.load(docs, mark, rebuild=rebuild)
         index = cls(engine, path, embedder, backend)
         index._loaded(docs, mark)
         return index
 
-    def _loaded(self, docs: list[SearchDoc], mark: Watermark) -> None:
-        self.docs = {d.id: d for d in docs}
-        self.focus = FocusMatcher(_focus_names(self.docs.values()))
+    def _loaded(self, docs: Documents, mark: Watermark) -> None:
+        self.docs = docs
+        self._foci_changed()
         self._mark = mark
         self.version += 1
+
+    def _foci_changed(self) -> None:
+        # read from the database, not the documents, which may not all be in memory
+        rows = focus_rows(self.engine)
+        self.focus = FocusMatcher(_focus_names(rows))
+        self.concepts = _concepts(rows)
 
     def fresh(self) -> bool:
         """Whether the database was looked at less than REFRESH_EVERY seconds ago."""
@@ -98,21 +114,29 @@ class SearchIndex:
         changed = load_docs(self.engine, since=since)
         gone = sorted(set(self.docs) - searchable_ids(self.engine))
         self.backend.apply(changed, gone, mark)
-        for qid in gone:
-            self.docs.pop(qid, None)
-        self.docs.update({d.id: d for d in changed})
+        self.docs.apply(changed, gone)
         if changed or gone:
-            self.focus = FocusMatcher(_focus_names(self.docs.values()))
+            self._foci_changed()
             self.version += 1
         self._mark = mark
         return len(changed) + len(gone)
 
 
-def _focus_names(docs: Iterable[SearchDoc]) -> list[tuple[str, str]]:
+def _focus_names(rows: Iterable[FocusRow]) -> list[tuple[str, str]]:
     names: dict[tuple[str, str], None] = {}
-    for doc in docs:
-        if doc.focus:
-            names[(doc.focus, doc.focus)] = None
-            for synonym in doc.synonyms:
-                names[(synonym, doc.focus)] = None
+    for row in rows:
+        names[(row.focus, row.focus)] = None
+        for synonym in row.synonyms:
+            names[(synonym, row.focus)] = None
     return list(names)
+
+
+def _concepts(rows: Iterable[FocusRow]) -> dict[str, tuple[frozenset[str], str | None]]:
+    """Per focus (lower case), the UMLS concepts and the semantic group its questions carry
+    (the group of the first question that has any)."""
+    found: dict[str, tuple[set[str], str | None]] = {}
+    for row in rows:
+        if row.cuis or row.semantic_group:
+            cuis, _ = found.setdefault(row.focus.lower(), (set(), row.semantic_group))
+            cuis.update(row.cuis)
+    return {focus: (frozenset(c), group) for focus, (c, group) in found.items()}

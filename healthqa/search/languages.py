@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def read_set(split: str = "test", folder: Path = DATA) -> list[Asked]:
     return asked
 
 
-def relevant(docs: dict[int, SearchDoc], external_ids: set[str]) -> dict[str, set[str]]:
+def relevant(docs: Mapping[int, SearchDoc], external_ids: set[str]) -> dict[str, set[str]]:
     """For each question, the searchable questions asking the same: itself and those of the
     same title and focus (MedQuAD repeats a question across sources)."""
     by_key: dict[tuple[str, str], set[str]] = {}

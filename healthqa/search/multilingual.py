@@ -59,7 +59,7 @@ class MultilingualIndex:
         if self.version == index.version:
             return 0
         with self._lock:
-            version, docs = index.version, dict(index.docs)
+            version, docs = index.version, {d.id: d for d in index.docs.values()}
             texts = {qid: multilingual_text(doc) for qid, doc in docs.items()}
             changed = [qid for qid, t in texts.items() if self._texts.get(qid) != t]
             gone = [qid for qid in self._texts if qid not in texts]

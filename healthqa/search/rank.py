@@ -9,8 +9,7 @@ See docs/understanding.md and `healthqa eval askers --train`.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -125,7 +124,7 @@ class Query:
 
 def features(
     candidates: Sequence[Candidate],
-    docs: dict[int, SearchDoc],
+    docs: Mapping[int, SearchDoc],
     query: Query,
     asked: str | None = None,
 ) -> NDArray[np.float64]:
@@ -188,24 +187,8 @@ def order(
 
 
 def concepts(index: SearchIndex) -> dict[str, tuple[frozenset[str], str | None]]:
-    """Per focus (lower case), the UMLS concepts and the semantic group its questions carry;
-    kept per index until its questions change."""
-    kept = _CONCEPTS.get(index)
-    if kept is not None and kept[0] == index.version:
-        return kept[1]
-    found: dict[str, tuple[set[str], str | None]] = {}
-    for doc in index.docs.values():
-        if doc.focus and (doc.cuis or doc.semantic_group):
-            cuis, group = found.setdefault(doc.focus.lower(), (set(), doc.semantic_group))
-            cuis.update(doc.cuis)
-    table = {f: (frozenset(c), g) for f, (c, g) in found.items()}
-    _CONCEPTS[index] = (index.version, table)
-    return table
-
-
-_CONCEPTS: weakref.WeakKeyDictionary[
-    SearchIndex, tuple[int, dict[str, tuple[frozenset[str], str | None]]]
-] = weakref.WeakKeyDictionary()
+    """Per focus (lower case), the UMLS concepts and the semantic group its questions carry."""
+    return index.concepts
 
 
 def _rrf(values: Sequence[float]) -> NDArray[np.float64]:

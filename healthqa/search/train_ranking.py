@@ -19,7 +19,7 @@ fitted and scored on those features, through the same `ask.ranked` that `ask` us
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,7 +105,7 @@ def _annotated(foci: list[str], types: set[str]) -> Callable[[SearchDoc], int]:
     return grade
 
 
-def medquad_examples(docs: dict[int, SearchDoc], n: int = MEDQUAD_QUESTIONS) -> list[Example]:
+def medquad_examples(docs: Mapping[int, SearchDoc], n: int = MEDQUAD_QUESTIONS) -> list[Example]:
     """MedQuAD titles as questions, graded by focus and type (see the module docstring)."""
     medquad = sorted(
         (d for d in docs.values() if d.focus and d.source != liveqa.SOURCE and d.answer),
@@ -142,7 +142,7 @@ def gather(index: SearchIndex, examples: Sequence[Example]) -> None:
             advance(1)
 
 
-def groups(examples: Iterable[Example], docs: dict[int, SearchDoc]) -> list[Group]:
+def groups(examples: Iterable[Example], docs: Mapping[int, SearchDoc]) -> list[Group]:
     """One training group per question a message asks, LiveQA's own questions left out (one
     of them is the message itself)."""
     out = []
@@ -162,7 +162,7 @@ def groups(examples: Iterable[Example], docs: dict[int, SearchDoc]) -> list[Grou
 
 
 def scores(
-    example: Example, docs: dict[int, SearchDoc], ranking: Ranking, k: int = K
+    example: Example, docs: Mapping[int, SearchDoc], ranking: Ranking, k: int = K
 ) -> tuple[float, float]:
     """(MRR@k, nDCG@k) of one real asker under `ranking`, as `healthqa eval askers` counts."""
     top = top_docs(example, docs, ranking, k)
@@ -171,7 +171,7 @@ def scores(
 
 
 def top_docs(
-    example: Example, docs: dict[int, SearchDoc], ranking: Ranking, k: int
+    example: Example, docs: Mapping[int, SearchDoc], ranking: Ranking, k: int
 ) -> list[SearchDoc]:
     assert example.prepared is not None
     listed = (docs[c.id] for c in ranked(example.prepared, docs, ranking))
@@ -191,7 +191,7 @@ class Validated:
 def cross_validate(
     tests: Sequence[Example],
     extra: Sequence[Example],
-    docs: dict[int, SearchDoc],
+    docs: Mapping[int, SearchDoc],
     *,
     drop: Iterable[str] = (),
     folds: int = FOLDS,
@@ -213,7 +213,7 @@ def cross_validate(
 
 
 def fixed(
-    tests: Sequence[Example], docs: dict[int, SearchDoc], ranking: Ranking, folds: int = FOLDS
+    tests: Sequence[Example], docs: Mapping[int, SearchDoc], ranking: Ranking, folds: int = FOLDS
 ) -> dict[str, list[float]]:
     """The same figures for a ranking that is not trained (today's hand weights)."""
     return _by_fold(tests, {e.id: scores(e, docs, ranking) for e in tests}, folds)
@@ -233,7 +233,7 @@ def _by_fold(
 
 
 def annotated(
-    examples: Sequence[Example], docs: dict[int, SearchDoc], rankings: dict[int, Ranking]
+    examples: Sequence[Example], docs: Mapping[int, SearchDoc], rankings: dict[int, Ranking]
 ) -> dict[str, list[float]]:
     """focus@1, type@1 and focus@5 per fold of LiveQA messages under the ranking of their fold
     (trained without it), counted as `healthqa eval` counts them."""
@@ -332,7 +332,7 @@ def study(
 
 
 def _worst(
-    tests: Sequence[Example], docs: dict[int, SearchDoc], learned: Validated, n: int
+    tests: Sequence[Example], docs: Mapping[int, SearchDoc], learned: Validated, n: int
 ) -> list[Wrong]:
     def badness(e: Example) -> tuple[float, float, str]:
         return (*learned.per_message[e.id], e.id)

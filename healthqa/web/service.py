@@ -7,7 +7,6 @@ pending for the experts and stays invisible here.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -15,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 from sqlalchemy import select
 
 from healthqa import reading
@@ -28,7 +28,7 @@ from healthqa.related import related as related_questions
 from healthqa.related import stored
 from healthqa.related.lists import PAGE_K
 from healthqa.search.ask import Match, Understanding
-from healthqa.search.documents import SearchDoc
+from healthqa.search.documents import SearchDoc, ids_by_topic, question_types
 from healthqa.search.lexical import terms
 from healthqa.store.models import Answer, Question, Source, Topic
 from healthqa.store.queries import (
@@ -50,6 +50,7 @@ CLOSE_SCORE = 0.6  # below this the best match is not offered as "your question"
 # for at least 3 in 4 Spanish and Chinese messages (English gets 0.81 at CLOSE_SCORE); at 0.89
 # Spanish 0.75 of 47% offered, Chinese 1.00 of 3% (its best match is right for 1 in 5 only).
 MULTILINGUAL_CLOSE = 0.89
+NO_IDS = np.zeros(0, dtype=np.int64)
 SEARCH_DEPTH = 2_000  # lexical hits looked at for one search (filters apply to these)
 # The longest `q` the pages and /api/v1/ask take (a 422 beyond); longer than what the engine
 # reads (search.ask.MAX_CHARS), so a pasted message is trimmed and says so rather than refused.
@@ -441,7 +442,7 @@ def _close_score(language: str) -> float:
 
 def search_filters(site: Site) -> Filters:
     def build() -> Filters:
-        types = sorted({d.question_type for d in site.index.docs.values() if d.question_type})
+        types = question_types(site.engine)
         return Filters(topics(site), [_source(s) for s in list_sources(site.engine)], types)
 
     return site.cached("filters", build)
@@ -472,13 +473,15 @@ def search(
     words = terms(query)
     site.version()
     index = site.index
+    hits = index.lexical.search(words, SEARCH_DEPTH)
+    found = index.docs.fetch(i for i, _ in hits)
     docs = [
-        (index.docs[i], score)
-        for i, score in index.lexical.search(words, SEARCH_DEPTH)
-        if i in index.docs
-        and topic in (None, index.docs[i].topic)
-        and source in (None, index.docs[i].source)
-        and question_type in (None, index.docs[i].question_type)
+        (found[i], score)
+        for i, score in hits
+        if i in found
+        and topic in (None, found[i].topic)
+        and source in (None, found[i].source)
+        and question_type in (None, found[i].question_type)
     ]
     paging = _paging(page, per_page, len(docs))
     start = (page - 1) * per_page
@@ -563,25 +566,17 @@ def _neighbours(
 ) -> tuple[QuestionLink | None, QuestionLink | None]:
     """The published questions just before and after `question_id` in its topic, by id: from
     the search index, which holds every published question (ids by topic, kept per version)."""
-    ids = site.cached("ids by topic", lambda: _ids_by_topic(site.index.docs)).get(topic, [])
-    at = bisect.bisect_left(ids, question_id)
+    by_topic = site.cached("ids by topic", lambda: ids_by_topic(site.engine))
+    ids = by_topic.get(topic, NO_IDS)
+    at = int(np.searchsorted(ids, question_id))
     after = at + 1 if at < len(ids) and ids[at] == question_id else at
     docs = site.index.docs
-    before_doc = docs.get(ids[at - 1]) if at > 0 else None
-    after_doc = docs.get(ids[after]) if after < len(ids) else None
+    before_doc = docs.get(int(ids[at - 1])) if at > 0 else None
+    after_doc = docs.get(int(ids[after])) if after < len(ids) else None
     return (
         doc_link(before_doc) if before_doc else None,
         doc_link(after_doc) if after_doc else None,
     )
-
-
-def _ids_by_topic(docs: dict[int, SearchDoc]) -> dict[str, list[int]]:
-    by_topic: dict[str, list[int]] = {}
-    for doc in docs.values():
-        by_topic.setdefault(doc.topic, []).append(doc.id)
-    for ids in by_topic.values():
-        ids.sort()
-    return by_topic
 
 
 def _topic(t: Topic, count: int) -> TopicInfo:

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Engine, inspect
 
 from healthqa.encoder import Embedder, Vectors
-from healthqa.search.documents import SearchDoc, Watermark
+from healthqa.search.documents import Documents, SearchDoc, Watermark
 
 
 class LexicalSearch(Protocol):
@@ -69,7 +69,12 @@ class Backend(Protocol):
         and then find the work done."""
         ...
 
-    def load(self, docs: list[SearchDoc], mark: Watermark, *, rebuild: bool) -> None:
+    def documents(self) -> Documents:
+        """The searchable questions, as this backend keeps them: in memory beside indexes in
+        memory, read from the database on demand beside indexes in the database."""
+        ...
+
+    def load(self, docs: Documents, mark: Watermark, *, rebuild: bool) -> None:
         """Make the indexes hold exactly `docs` (the base as of `mark`), reusing what is
         there and current unless `rebuild`."""
         ...

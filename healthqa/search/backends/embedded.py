@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from healthqa.encoder import Embedder
 from healthqa.progress import progress
-from healthqa.search.documents import SearchDoc, Watermark
+from healthqa.search.documents import Documents, MemoryDocs, SearchDoc, Watermark, load_docs
 from healthqa.search.lexical import LEXICAL_SCHEMA, LexicalIndex
 from healthqa.search.semantic import SemanticIndex, embed_cached
 
@@ -49,7 +49,11 @@ class EmbeddedBackend:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def load(self, docs: list[SearchDoc], mark: Watermark, *, rebuild: bool) -> None:
+    def documents(self) -> Documents:
+        return MemoryDocs((d.id, d) for d in load_docs(self.engine))
+
+    def load(self, everything: Documents, mark: Watermark, *, rebuild: bool) -> None:
+        docs = list(everything.values())
         fresh = not rebuild and _read_state(self.path) == _state(mark, self.embedder)
         if fresh:
             self.lexical = LexicalIndex(self.path / "lexical")

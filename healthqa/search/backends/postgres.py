@@ -43,7 +43,7 @@ from sqlalchemy import Engine, TextClause, text
 
 from healthqa.encoder import Embedder, Vectors
 from healthqa.progress import progress
-from healthqa.search.documents import SearchDoc, Watermark
+from healthqa.search.documents import Documents, SearchDoc, StoredDocs, Watermark
 from healthqa.search.semantic import embed_cached
 
 DIM = 384  # the column is vector(384): all-MiniLM-L6-v2
@@ -202,7 +202,10 @@ class PostgresBackend:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": BUILD_LOCK})
                 conn.commit()
 
-    def load(self, docs: list[SearchDoc], mark: Watermark, *, rebuild: bool) -> None:
+    def documents(self) -> Documents:
+        return StoredDocs(self.engine)
+
+    def load(self, docs: Documents, mark: Watermark, *, rebuild: bool) -> None:
         """Write the vectors missing or stale (their text changed, or another model), drop
         those of questions no longer searchable. The lexemes are the triggers' job; a rebuild
         remakes them too."""
@@ -210,8 +213,11 @@ class PostgresBackend:
             with self.engine.begin() as conn:
                 conn.execute(text("SELECT count(search_index_question(id)) FROM questions"))
         have = self._keys()
-        keys = {d.id: self.embedder.key(d.embed_text) for d in docs}
-        stale = [d for d in docs if have.get(d.id) != keys[d.id]]
+        keys, stale = {}, []
+        for d in docs.values():  # read in batches: only the stale stay in memory
+            keys[d.id] = self.embedder.key(d.embed_text)
+            if have.get(d.id) != keys[d.id]:
+                stale.append(d)
         # Inserting into HNSW costs ms a row, building it after the rows ~0.4 ms (48k rows,
         # bench/bench_search_pg.py): a first build or a new model writes first, indexes after.
         bulk = len(stale) >= BULK_FROM and 2 * len(stale) > len(docs)
