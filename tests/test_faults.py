@@ -1,6 +1,7 @@
-"""kill -9 in the middle of the long jobs, on SQLite and PostgreSQL: an import, and a build of the
-search index. After it the data is consistent, the index points at nothing that is not there, and
-running the job again completes it."""
+"""kill -9 in the middle of the long jobs, on SQLite and PostgreSQL: an import, a build of the
+search index, and a burst of expert answers and moderation actions. After it the data is
+consistent, every acknowledged write is there, the index points at nothing that is not there,
+and running the job again completes it."""
 
 from __future__ import annotations
 
@@ -9,17 +10,23 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from healthqa.config import load_settings
-from healthqa.ingest.demo import CORPUS
+from healthqa.ingest.demo import CORPUS, import_demo
 from healthqa.kb import open_index, open_kb
+from healthqa.people import accounts
+from healthqa.people.audit import Actor
 from healthqa.search.ask import ask
 from healthqa.search.documents import searchable_ids
-from healthqa.store.models import Answer, Question
+from healthqa.store.models import Answer, AuditEntry, Question
+from tests.burst import MODERATOR as BURST_MODERATOR
+from tests.burst import body
 
 COPIES = 12  # the demo corpus 12 times over: ~600 questions, a few seconds of import
 
@@ -110,3 +117,102 @@ def test_an_index_build_killed_half_way_is_rebuilt_and_points_only_at_stored_que
     found = ask(index, "lower back pain since my IUD was put in", k=5)
     assert found.matches and found.matches[0].id.startswith("demo-0001")
     engine.dispose()
+
+
+SETUP = Actor(None, "setup")
+EXPERTS = 10  # 30 answers an hour each (people/limits.py): room for the whole burst
+BURST = 200  # answers asked of the burst that is killed; it is killed after KILL_AFTER writes
+KILL_AFTER = 40
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def burst(home: Path, url: str, first: int, count: int) -> subprocess.Popen[str]:
+    env = os.environ | {"HEALTHQA_HOME": str(home), "HEALTHQA_NO_PROGRESS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.burst", url, str(first), str(count)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def acknowledged(process: subprocess.Popen[str], kill_after: int | None) -> list[dict[str, Any]]:
+    """The writes `process` announced, read until it ends, or until `kill_after` of them when
+    it is then killed with SIGKILL (mid-write, most likely)."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(json.loads(line))
+        if kill_after is not None and len(lines) == kill_after:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    if kill_after is None:
+        assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    else:
+        assert process.returncode == -signal.SIGKILL
+    return lines
+
+
+def test_a_burst_of_answers_and_moderation_killed_keeps_every_acknowledged_write(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = open_kb(db_url)
+    import_demo(engine)
+    for n in range(EXPERTS):
+        account = accounts.add_user(engine, f"expert{n}@example.org", "a long password", "expert")
+        profile = {"name": f"Dr {n}", "profession": "Physician", "speciality": "General practice"}
+        accounts.save_profile(engine, account.id, **profile, licence=f"X {n}", country="Canada")
+        accounts.verify(engine, SETUP, account.id)
+
+    killed = acknowledged(burst(tmp_path, db_url, 0, BURST), KILL_AFTER)
+    check_burst(engine, killed)
+    rerun = acknowledged(burst(tmp_path, db_url, BURST, 30), None)  # the site goes on
+    check_burst(engine, killed + rerun)
+    assert sum("status" in w for w in rerun) == 30
+    index = open_index(engine, load_settings(database_url=db_url))
+    assert set(index.docs) == searchable_ids(engine)  # nothing points at nothing
+    engine.dispose()
+
+
+def check_burst(engine: Engine, writes: list[dict[str, Any]]) -> None:
+    """Every acknowledged write is stored; at most one write after the last acknowledged one
+    (committed when the process died, not yet announced) is stored besides."""
+    answered = {w["answer"]: w for w in writes if "status" in w}
+    hidden = {w["answer"] for w in writes if "hidden" in w}
+    with engine.connect() as conn:
+        stored = {
+            a.id: a
+            for a in conn.execute(
+                select(
+                    Answer.id, Answer.body, Answer.status, Answer.question_id, Question.external_id
+                )
+                .join(Question, Question.id == Answer.question_id)
+                .where(Answer.user_id.is_not(None))
+            )
+        }
+        audit = Counter(
+            conn.execute(
+                select(AuditEntry.action, AuditEntry.target_id).where(
+                    AuditEntry.actor == BURST_MODERATOR.label
+                )
+            ).all()
+        )
+        duplicates = conn.execute(
+            select(Answer.question_id, Answer.position)
+            .group_by(Answer.question_id, Answer.position)
+            .having(func.count() > 1)
+        ).all()
+    assert not duplicates  # no two answers in one place
+    for answer_id, write in answered.items():
+        row = stored[answer_id]
+        assert row.body == body(write["n"]) and row.external_id == write["question"]
+        assert row.status == ("hidden" if answer_id in hidden else "published") or (
+            answer_id == max(answered) and row.status == "hidden"  # hidden, not announced
+        )
+    assert len(stored) - len(answered) <= 1
+    for write in writes:
+        if "hidden" in write:
+            assert audit[("hide", str(write["answer"]))] == 1
+        if "action" in write:
+            assert audit[(write["action"], write["question"])] >= 1
+    unannounced = sum(audit.values()) - sum("hidden" in w or "action" in w for w in writes)
+    assert unannounced <= 1
