@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select, update
+from sqlalchemy import text as sql
 
 from healthqa.config import load_settings
 from healthqa.ingest import import_demo, import_jsonl
@@ -73,6 +74,11 @@ def test_migration_makes_the_search_tables_where_pgvector_is(pg_url: str, db_url
     assert {"search_lexemes", "search_vectors"} <= set(inspect(with_pgvector).get_table_names())
     assert backend_name(other) == "embedded"
     assert "search_vectors" not in inspect(other).get_table_names()
+    with with_pgvector.connect() as conn:  # planned per call: imports grow linearly (0011)
+        settings = conn.scalar(
+            sql("SELECT proconfig FROM pg_proc WHERE proname = 'search_index_question'")
+        )
+    assert settings == ["plan_cache_mode=force_custom_plan"]
     open_kb(pg_url).dispose()  # and again: nothing left to do
     with_pgvector.dispose()
     other.dispose()
