@@ -21,6 +21,11 @@ class CachedPage:
     version: Hashable
     location: str  # the page's canonical path, where other spellings of its URL redirect
 
+    @property
+    def size(self) -> int:
+        """The bytes it holds."""
+        return len(self.body) + len(self.gzipped)
+
     @classmethod
     def make(cls, html: str, updated: datetime, version: Hashable, location: str) -> CachedPage:
         body = html.encode()
@@ -35,10 +40,13 @@ class CachedPage:
 
 
 class PageCache:
-    """At most `size` pages, least recently used dropped first; thread-safe."""
+    """At most `size` pages holding at most `max_bytes` together, least recently used dropped
+    first; thread-safe."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -53,10 +61,14 @@ class PageCache:
 
     def put(self, key: Hashable, page: CachedPage) -> None:
         with self._lock:
+            old = self._pages.pop(key, None)
+            self.bytes += page.size - (old.size if old else 0)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            while len(self._pages) > self.size or (
+                self.bytes > self.max_bytes and len(self._pages) > 1
+            ):
+                _, dropped = self._pages.popitem(last=False)
+                self.bytes -= dropped.size
 
     def __len__(self) -> int:
         return len(self._pages)

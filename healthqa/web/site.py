@@ -19,6 +19,10 @@ from healthqa.web.counting import Tally
 
 T = TypeVar("T")
 RENDER_SLOTS = 2
+# Rendered articles kept per worker: their bytes, not their number, are what a worker holds
+# (a demo article is 11 KB of HTML and 3.5 KB gzipped; a long MedQuAD answer makes a page
+# several times that, so 5,000 pages alone could take a few hundred MB of each worker).
+ARTICLE_CACHE_BYTES = 64 * 2**20
 
 
 class Site(KnowledgeBase):
@@ -31,10 +35,11 @@ class Site(KnowledgeBase):
         settings: Settings | None = None,
         *,
         article_cache_size: int = 5_000,
+        article_cache_bytes: int = ARTICLE_CACHE_BYTES,
         tally: Tally | None = None,
     ) -> None:
         super().__init__(engine, index, settings)
-        self.articles = PageCache(article_cache_size)
+        self.articles = PageCache(article_cache_size, article_cache_bytes)
         # Article renders at once in this process. With the GIL one thread computes at a time:
         # 64 connections each rendering in a thread of their own share the CPU, and all finish
         # late. Uncached, 1 worker, Related left out, on a busy machine (bench/bench_web.py):
