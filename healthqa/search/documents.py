@@ -220,8 +220,9 @@ class StoredDocs(Mapping[int, SearchDoc]):
     def __contains__(self, qid: object) -> bool:
         if not isinstance(qid, (int, np.integer)):
             return False
-        at = int(np.searchsorted(self._ids, qid))
-        return at < len(self._ids) and int(self._ids[at]) == qid
+        ids = self._ids  # once: `apply` may replace it meanwhile
+        at = int(np.searchsorted(ids, qid))
+        return at < len(ids) and int(ids[at]) == qid
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._ids.tolist())
