@@ -87,9 +87,12 @@ def test_ask_as_you_type_then_without_javascript_then_read_and_walk(
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(f"{server}/ask")
     page.locator("textarea[name=q]").press_sequentially("lower back pain since my IUD", delay=20)
-    first = page.locator("#results ol.results a.title").first
-    first.wait_for(timeout=15_000)
-    assert "IUD" in first.inner_text()
+    # Results follow the typing: those of a shorter prefix ("lower back pain") may show first
+    # on a slow machine (seen in CI), and must give way to those of the whole text.
+    page.wait_for_function(
+        "() => document.querySelector('#results ol.results a.title')?.innerText.includes('IUD')",
+        timeout=15_000,
+    )
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     page.close()
 
