@@ -239,10 +239,7 @@ class StoredDocs(Mapping[int, SearchDoc]):
             for i in found:
                 self._cache.move_to_end(i)
         missing = [i for i in wanted if i not in found]
-        for start in range(0, len(missing), FETCH_BATCH):
-            found |= {
-                d.id: d for d in load_docs(self.engine, ids=missing[start : start + FETCH_BATCH])
-            }
+        found |= {d.id: d for d in self._read(missing)}
         if missing and len(missing) <= self._size:  # a bulk read would only evict the rest
             with self._lock:
                 self._cache.update((i, found[i]) for i in missing if i in found)
@@ -258,7 +255,9 @@ class StoredDocs(Mapping[int, SearchDoc]):
 
     def stream(self) -> Iterator[SearchDoc]:
         """Every document, read FETCH_BATCH at a time and not kept (for whole-base jobs)."""
-        ids = self._ids.tolist()
+        return self._read(self._ids.tolist())
+
+    def _read(self, ids: list[int]) -> Iterator[SearchDoc]:
         for start in range(0, len(ids), FETCH_BATCH):
             yield from load_docs(self.engine, ids=ids[start : start + FETCH_BATCH])
 
