@@ -92,7 +92,7 @@ def main() -> None:
     sample = ids[:: max(1, len(ids) // TIMED)][:TIMED]
     print(f"\ntime per article, {len(sample)} lists, k={PAGE_K}, one process on 2 cores")
     print(
-        f"computed alone (cold)   {ms(timed(sample, lambda q: neighbourhood._compute(q, PAGE_K)))}"
+        f"computed alone (cold)   {ms(timed(sample, lambda q: neighbourhood._block([q], PAGE_K)))}"
     )
     print(f"read from the database  {ms(timed(sample, lambda q: stored.read(engine, q)))}")
     floor = reference(index, TIMED)

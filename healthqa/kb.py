@@ -29,8 +29,10 @@ from healthqa.reading import Reading
 from healthqa.screening import SpamRules, load_spam_rules
 from healthqa.search.ask import AskResult
 from healthqa.search.ask import ask as ask_index
+from healthqa.search.documents import embed_text
 from healthqa.search.index import SearchIndex
 from healthqa.search.multilingual import MultilingualIndex, ask_in_language
+from healthqa.search.semantic import embed_cached
 from healthqa.store.db import connect, migrate
 from healthqa.store.models import Question
 from healthqa.store.queries import (
@@ -171,29 +173,33 @@ class KnowledgeBase:
         """Triage every published question whose kept triage is missing or out of date (the
         text or the triage version changed), embedding their texts in batches; returns how
         many were triaged. `healthqa index` does this, so that no page view has to."""
-        todo = []  # (question id, text, key)
+        todo = []  # (question id, text, key, what to embed)
         for qid, title, body, kept in triage_texts(self.engine):
             text = question_text(title, body)
             key = question_triage_key(text, self.settings)
             if kept != key:
-                todo.append((qid, text, key))
+                todo.append((qid, text, key, _embedded(title, body, text)))
         with progress("triaging questions", total=len(todo)) as advance:
             self._keep_triage(todo, advance)
         return len(todo)
 
     def _keep_triage(
-        self, todo: list[tuple[int, str, str]], advance: Callable[[int], None]
+        self, todo: list[tuple[int, str, str, str]], advance: Callable[[int], None]
     ) -> None:
         embedder = _triage_embedder()
         for start in range(0, len(todo), TRIAGE_BATCH):
             batch = todo[start : start + TRIAGE_BATCH]
-            texts = [text for _, text, _ in batch]
             vectors = (
-                [Encoded(embedder.name, v) for v in embedder.embed(texts)] if embedder else None
+                [
+                    Encoded(embedder.name, v)
+                    for v in embed_cached(self.engine, embedder, [e for *_, e in batch])
+                ]
+                if embedder
+                else None
             )
             rows = [
                 (qid, key, _without_advice(triage(text, vector=vectors[n] if vectors else None)))
-                for n, (qid, text, key) in enumerate(batch)
+                for n, (qid, text, key, _) in enumerate(batch)
             ]
             keep_triage(self.engine, rows)
             advance(len(batch))
@@ -230,6 +236,14 @@ class KnowledgeBase:
 def question_text(title: str, body: str) -> str:
     """What triage reads of a stored question: its title, then the asker's words."""
     return f"{title}\n{body}"
+
+
+def _embedded(title: str, body: str, text: str) -> str:
+    """What to embed for triage of a question's `text`: the words the search index embedded
+    for it where they are all of `text` (the model reads a line break as a space, so the
+    vector is the same and comes from the cache, one embedding for both), else `text`."""
+    searched = embed_text(title, body)
+    return searched if searched.split() == text.split() else text
 
 
 def question_triage_key(text: str, settings: Settings) -> str:

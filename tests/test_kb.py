@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 import healthqa
 from healthqa.cli import app
 from healthqa.kb import KnowledgeBase, question_text, question_triage_key
 from healthqa.search.ask import MAX_CHARS
-from healthqa.store.models import Question, QuestionTriage
+from healthqa.store.models import Embedding, Question, QuestionTriage
 from healthqa.store.queries import KeptTriage, published_article, triage_texts
 from healthqa.triage import triage
 from healthqa.web.app import create_app
@@ -122,3 +122,21 @@ def test_an_edited_question_or_another_triage_version_is_triaged_again(
     assert kb.question_triage(qid, text, kept).level.value == "emergency"  # made again at once
     assert kb.keep_triage_of_questions() == 1  # demo-0003; demo-0001 was kept by the view
     assert kb.keep_triage_of_questions() == 0
+
+
+def test_triage_of_questions_reuses_the_search_indexs_vectors(site_config: Path) -> None:
+    """A question whose words are all in what the search index embedded (title and a short
+    body) is triaged with that cached vector; the triage is the one made from its own text."""
+    kb = KnowledgeBase.open()
+    assert len(kb.index.docs) > 0  # the search index embedded every question
+    with kb.engine.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(Embedding))
+    kb.keep_triage_of_questions()
+    with kb.engine.connect() as conn:
+        added = conn.scalar(select(func.count()).select_from(Embedding))
+    longer = sum(len(body) > 500 for _, _, body, _ in triage_texts(kb.engine))
+    assert added - before == longer < len(triage_texts(kb.engine))
+    for external_id in [d.external_id for d in kb.index.docs.values()]:
+        qid, text, kept = _kept(kb, external_id)
+        assert kept is not None
+        assert kb.question_triage(qid, text, kept).to_dict() == triage(text, "GB").to_dict(), text

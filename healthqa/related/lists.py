@@ -21,6 +21,7 @@ whenever the index catches up with a change in the database. See docs/related.md
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import weakref
@@ -159,6 +160,14 @@ class _Neighbourhood:
         topic_codes: dict[str, int] = {}
         self.topics = np.array([topic_codes.setdefault(d.topic, len(topic_codes)) for d in ordered])
         self.group, self.means, self.inv_norm = _templates(ordered, self.vectors)
+        # each topic's rows and the rows of questions a person wrote, with their vectors in
+        # one piece each: a block of pages is compared with those rows only, never with all
+        self.by_topic = np.argsort(self.topics, kind="stable")
+        self.topic_vectors = np.ascontiguousarray(self.vectors[self.by_topic])
+        bounds = np.searchsorted(self.topics[self.by_topic], np.arange(len(topic_codes) + 1))
+        self.topic_span = list(itertools.pairwise(bounds.tolist()))
+        self.written = np.flatnonzero(self.group == 0)
+        self.written_vectors = np.ascontiguousarray(self.vectors[self.written])
         self.by_focus: dict[str, list[int]] = defaultdict(list)  # focus -> its questions
         self.by_name: dict[str, list[int]] = defaultdict(list)  # any name -> its questions
         self.keys = {d.id: (_key(d.focus), _key(d.title)) for d in ordered}
@@ -179,7 +188,7 @@ class _Neighbourhood:
             if (question_id, k) in self._cache:
                 self._cache.move_to_end((question_id, k))
                 return list(self._cache[(question_id, k)])
-        items = self._compute(question_id, k)
+        items = self._block([question_id], k)[0][1] if question_id in self.row else []
         with self._lock:
             self._cache[(question_id, k)] = items
             while len(self._cache) > CACHE_SIZE:
@@ -189,55 +198,83 @@ class _Neighbourhood:
     def similarity(self, question_id: int, ids: Iterable[int]) -> dict[int, float]:
         if question_id not in self.row:
             return {}
-        scores = self.scores(question_id)
-        return {i: float(scores[self.row[i]]) for i in ids if i in self.row}
-
-    def scores(self, question_id: int) -> NDArray[np.float32]:
-        """The similarity of the question to every row, templates removed on both sides."""
-        row = self.row[question_id]
-        group = self.group[row]
-        query = self.vectors[row] - self.means[group]
-        query /= max(float(np.linalg.norm(query)), 1e-6)
-        # einsum, not BLAS: BLAS threads left spinning slow the torch work of a concurrent ask
-        raw = np.einsum("ij,j->i", self.vectors, query)
-        result: NDArray[np.float32] = (raw - (self.means @ query)[self.group]) * self.inv_norm
-        return result
+        known = [i for i in ids if i in self.row]
+        scores = self._scores([question_id])[0].at(np.array([self.row[i] for i in known]))
+        return {i: float(s) for i, s in zip(known, scores.tolist(), strict=True)}
 
     def many(self, question_ids: Sequence[int], k: int) -> Iterator[tuple[int, list[RelatedItem]]]:
-        """The lists of many questions (ids the index lacks are skipped), their similarities
-        computed a block at a time: what building every list at once needs."""
-        ids = [i for i in question_ids if i in self.row]
+        """The lists of many questions (ids the index lacks are skipped), a block at a time,
+        a topic at a time: what building every list at once needs."""
+        ids = sorted((i for i in question_ids if i in self.row), key=self._topic_order)
         for start in range(0, len(ids), BLOCK):
-            chunk = ids[start : start + BLOCK]
-            for question_id, scores in zip(chunk, self._block_scores(chunk), strict=True):
-                yield question_id, self._compute(question_id, k, scores)
+            yield from self._block(ids[start : start + BLOCK], k)
 
-    def _block_scores(self, question_ids: Sequence[int]) -> NDArray[np.float32]:
-        """`scores` of many questions at once, one row each (BLAS: batch work, no ask waits)."""
-        rows = [self.row[i] for i in question_ids]
+    def _topic_order(self, question_id: int) -> tuple[int, int]:
+        return int(self.topics[self.row[question_id]]), question_id
+
+    def _block(self, question_ids: Sequence[int], k: int) -> list[tuple[int, list[RelatedItem]]]:
+        """The lists of a few questions the index holds. The page's topic is compared with
+        only for lists that stay short without filler: those pages' products with their
+        topics' rows are computed together, a topic at a time."""
+        scores = dict(zip(question_ids, self._scores(question_ids), strict=True))
+        drafts = {q: self._draft(self.docs[q], k, scores[q]) for q in question_ids}
+        short = [q for q, d in drafts.items() if len(d.chosen) < min(k, MIN_ITEMS)]
+        self._add_topic_scores([scores[q] for q in short])
+        for q in short:
+            drafts[q] = self._draft(self.docs[q], k, scores[q], drafts[q])
+        return [(q, [_item(c) for c in drafts[q].chosen]) for q in question_ids]
+
+    def _draft(
+        self, page: SearchDoc, k: int, scores: _Scores, before: _Draft | None = None
+    ) -> _Draft:
+        """The list from its first two tiers, or, given that (`before`), with filler from the
+        page's topic. Filler joins only a list shorter than MIN_ITEMS (`_spread`), so a list
+        that reaches it from the first two tiers is final without the topic's scores."""
+        if before is None:
+            same = self._same_focus(page, scores)
+            firm = [*same, *self._close(page, scores, exclude={c.doc.id for c in same})]
+            reserved = min(RESERVED, len({c.focus for c in firm if not c.same_focus}))
+            fill: list[_Candidate] = []
+        else:
+            firm, reserved = before.firm, before.reserved
+            fill = self._same_topic(page, scores, exclude={c.doc.id for c in firm})
+        candidates = _distinct_titles(self.keys[page.id][1], [*firm, *fill])
+        return _Draft(firm, reserved, _spread(candidates, k, reserved))
+
+    def _scores(self, question_ids: Sequence[int]) -> list[_Scores]:
+        """Each question's similarity to other rows, templates removed on both sides: to any
+        rows on demand, and, for a question a person wrote, to every other such question."""
+        rows = np.array([self.row[i] for i in question_ids])
         queries = self.vectors[rows] - self.means[self.group[rows]]
         queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-6)
-        raw = queries @ self.vectors.T
-        scores = (raw - (queries @ self.means.T)[:, self.group]) * self.inv_norm
-        return scores.astype(np.float32, copy=False)
+        template = queries @ self.means.T  # each query's product with each template mean
+        out = [_Scores(self, int(r), q, t) for r, q, t in zip(rows, queries, template, strict=True)]
+        written = [s for s in out if self.group[s.row] == 0]
+        if written and len(self.written):
+            products = _dot(np.stack([s.query for s in written]), self.written_vectors)
+            for s, values in zip(written, products, strict=True):
+                s.written = self._adjusted(s, self.written, values)
+        return out
 
-    def _compute(
-        self, question_id: int, k: int, scores: NDArray[np.float32] | None = None
-    ) -> list[RelatedItem]:
-        page = self.docs.get(question_id)
-        if page is None:
-            return []
-        scores = self.scores(question_id) if scores is None else scores
-        same = self._same_focus(page, scores)
-        close = self._close(page, scores, exclude={c.doc.id for c in same})
-        fill = self._same_topic(page, scores, exclude={c.doc.id for c in (*same, *close)})
-        reserved = min(RESERVED, len({c.focus for c in close}))
-        chosen = _spread(
-            _distinct_titles(self.keys[page.id][1], [*same, *close, *fill]), k, reserved
-        )
-        return [_item(c) for c in chosen]
+    def _add_topic_scores(self, pages: Sequence[_Scores]) -> None:
+        """Each page's similarity to every row of its topic, one product per topic."""
+        by_topic: dict[int, list[_Scores]] = defaultdict(list)
+        for s in pages:
+            by_topic[int(self.topics[s.row])].append(s)
+        for topic, group in by_topic.items():
+            low, high = self.topic_span[topic]
+            rows = self.by_topic[low:high]
+            products = _dot(np.stack([s.query for s in group]), self.topic_vectors[low:high])
+            for s, values in zip(group, products, strict=True):
+                s.topic = self._adjusted(s, rows, values)
 
-    def _same_focus(self, page: SearchDoc, scores: NDArray[np.float32]) -> list[_Candidate]:
+    def _adjusted(self, page: _Scores, rows: NDArray[np.intp], products: Any) -> _Found:
+        """Raw products of a page's query with these rows, made similarities: each row's
+        template mean taken off and its length made one."""
+        values = (products - page.template[self.group[rows]]) * self.inv_norm[rows]
+        return _Found(rows, values.astype(np.float32, copy=False))
+
+    def _same_focus(self, page: SearchDoc, scores: _Scores) -> list[_Candidate]:
         """Questions about the page's focus: exactly the same focus first, then by similarity."""
         focus, names = _key(page.focus), _names(page)
         ids = {i for name in names for i in self.by_focus.get(name, ())}
@@ -245,12 +282,14 @@ class _Neighbourhood:
             ids.update(self.by_name.get(focus, ()))
         ids.discard(page.id)
         why = f"also about {page.focus}"
-        found = [self._candidate(i, float(scores[self.row[i]]), "same focus", why) for i in ids]
+        ordered = sorted(ids)
+        values = scores.at(np.array([self.row[i] for i in ordered], dtype=np.intp)).tolist()
+        found = [
+            self._candidate(i, v, "same focus", why) for i, v in zip(ordered, values, strict=True)
+        ]
         return sorted(found, key=lambda c: (c.focus != focus, -_rounded(c.score), c.doc.id))
 
-    def _close(
-        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
-    ) -> list[_Candidate]:
+    def _close(self, page: SearchDoc, scores: _Scores, exclude: set[int]) -> list[_Candidate]:
         """Questions about clinically close foci (MeSH family, answers close in meaning), then
         questions people wrote that ask much the same (`SIMILAR`), best first."""
         out = []
@@ -263,34 +302,37 @@ class _Neighbourhood:
         return out
 
     def _similar_questions(
-        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
+        self, page: SearchDoc, scores: _Scores, exclude: set[int]
     ) -> list[_Candidate]:
-        rows = _top(np.flatnonzero((scores >= SIMILAR) & (self.group == 0)), scores, self.ids)
-        found = (int(self.ids[r]) for r in rows)
+        assert scores.written is not None  # computed for every page a person wrote
+        close = scores.written.values >= SIMILAR
+        rows, values = _top(
+            _Found(scores.written.rows[close], scores.written.values[close]), self.ids
+        )
         why = "asks much the same"
         return [
-            self._candidate(i, float(scores[self.row[i]]), "similar question", why)
-            for i in found
+            self._candidate(i, v, "similar question", why)
+            for i, v in zip(self.ids[rows].tolist(), values.tolist(), strict=True)
             if i not in exclude and i != page.id
         ]
 
-    def _same_topic(
-        self, page: SearchDoc, scores: NDArray[np.float32], exclude: set[int]
-    ) -> list[_Candidate]:
+    def _same_topic(self, page: SearchDoc, scores: _Scores, exclude: set[int]) -> list[_Candidate]:
         """The page's topic, closest in meaning first where answers say what the foci are, else
         by question similarity: filler, used only to bring a short list up to MIN_ITEMS."""
-        allowed = self.topics == self.topics[self.row[page.id]]
-        allowed[[self.row[i] for i in (page.id, *exclude)]] = False
-        rows = _top(np.flatnonzero(allowed), scores, self.ids)
+        assert scores.topic is not None  # computed for the pages that need filler
+        left_out = np.array([self.row[i] for i in (page.id, *exclude)], dtype=np.intp)
+        allowed = ~np.isin(scores.topic.rows, left_out)
+        rows, values = _top(
+            _Found(scores.topic.rows[allowed], scores.topic.values[allowed]), self.ids
+        )
         key = self._focus_key(page)
         written = self.group[self.row[page.id]] == 0
         found = []
-        for r in rows.tolist():
-            i = int(self.ids[r])
+        for i, similar in zip(self.ids[rows].tolist(), values.tolist(), strict=True):
             meant = self.foci.meaning(key, self._focus_key(self.docs[i]))
-            if not _fills(meant, float(scores[r]), written):
+            if not _fills(meant, similar, written):
                 continue
-            score = float(scores[r]) if meant is None else 1.0 + meant  # meaning ranks first
+            score = similar if meant is None else 1.0 + meant  # meaning ranks first
             found.append(self._candidate(i, score, "same topic", f"also in {page.topic}"))
         return sorted(found, key=lambda c: (-_rounded(c.score), c.doc.id))
 
@@ -307,13 +349,54 @@ class _Neighbourhood:
         return _Candidate(self.docs[question_id], score, reason, *self.keys[question_id], why)
 
 
-def _top(rows: NDArray[np.intp], scores: NDArray[np.float32], ids: NDArray[np.int64]) -> Any:
-    """The FETCH rows of highest score, best first, ties to the lower id; a partition first,
-    since a topic can hold 13,000 questions."""
+class _Found(NamedTuple):
+    """Some rows and their similarity to one page."""
+
+    rows: NDArray[np.intp]
+    values: NDArray[np.float32]
+
+
+class _Scores:
+    """One page's similarities (`_Neighbourhood._scores`): to any rows on demand (`at`), to
+    every question a person wrote (`written`, for such a page) and to its topic's rows
+    (`topic`, only for a list that needs filler)."""
+
+    def __init__(self, hood: _Neighbourhood, row: int, query: Vectors, template: Vectors) -> None:
+        self.hood, self.row, self.query, self.template = hood, row, query, template
+        self.written: _Found | None = None
+        self.topic: _Found | None = None
+
+    def at(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        products = np.einsum("ij,j->i", self.hood.vectors[rows], self.query)
+        return self.hood._adjusted(self, rows, products).values
+
+
+class _Draft(NamedTuple):
+    firm: list[_Candidate]  # same focus and close foci: everything but filler
+    reserved: int
+    chosen: list[_Candidate]
+
+
+def _dot(queries: Vectors, rows: Vectors) -> Any:
+    """Each query's product with each row. One query: einsum, not BLAS, whose threads left
+    spinning slow the model's work for an ask running beside a page's list; many (the
+    build, in a batch command): BLAS."""
+    if len(queries) == 1:
+        return np.einsum("ij,j->i", rows, queries[0])[None, :]
+    return queries @ rows.T
+
+
+def _top(found: _Found, ids: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+    """The FETCH rows of highest score and their scores, best first, ties to the lower id; a
+    partition first, since a topic can hold 13,000 questions."""
+    rows, values = found
     if len(rows) > 2 * FETCH:
-        rows = rows[np.argpartition(-scores[rows], 2 * FETCH)[: 2 * FETCH]]
-    rounded = np.round(scores[rows], 6)
-    return rows[np.lexsort((ids[rows], -rounded))][:FETCH]
+        best = np.argpartition(-values, 2 * FETCH)[: 2 * FETCH]
+        rows, values = rows[best], values[best]
+    order = np.lexsort((ids[rows], -np.round(values, 6)))[:FETCH]
+    return rows[order], values[order]
 
 
 def _fills(meant: float | None, similar: float, written: bool) -> bool:

@@ -44,7 +44,13 @@ class SearchDoc:
     @property
     def embed_text(self) -> str:
         """What the semantic index embeds: the question, with the asker's words if any."""
-        return f"{self.title} {self.body[:500]}".strip() if self.body else self.title
+        return embed_text(self.title, self.body)
+
+
+def embed_text(title: str, body: str) -> str:
+    """What the semantic index embeds of a question: its title, then the start of the
+    asker's words."""
+    return f"{title} {body[:500]}".strip() if body else title
 
 
 @dataclass(frozen=True)
