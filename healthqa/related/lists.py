@@ -180,6 +180,11 @@ class _Neighbourhood:
         keys = focus_keys(ordered)
         self.foci = Foci(ordered, keys, meaning.vectors(index, meaning.texts(ordered, keys)))
         self._links: dict[str, list[Link]] = {}
+        self._kind_counts: dict[str, int] = {}
+        self.focus_code = {key: code for code, key in enumerate(self.foci.by_key)}
+        self.row_focus = np.array(
+            [self.focus_code[self._focus_key(d)] for d in ordered], dtype=np.intp
+        )
         self._cache: OrderedDict[tuple[int, int], list[RelatedItem]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -231,15 +236,40 @@ class _Neighbourhood:
         page's topic. Filler joins only a list shorter than MIN_ITEMS (`_spread`), so a list
         that reaches it from the first two tiers is final without the topic's scores."""
         if before is None:
-            same = self._same_focus(page, scores)
-            firm = [*same, *self._close(page, scores, exclude={c.doc.id for c in same})]
+            taken = _Taken({page.id}, set(), {self.keys[page.id][1]})
+            same = self._same_focus(page, k, scores, taken)
+            firm = [*same, *self._close(page, k, scores, taken)]
             reserved = min(RESERVED, len({c.focus for c in firm if not c.same_focus}))
             fill: list[_Candidate] = []
         else:
-            firm, reserved = before.firm, before.reserved
-            fill = self._same_topic(page, scores, exclude={c.doc.id for c in firm})
-        candidates = _distinct_titles(self.keys[page.id][1], [*firm, *fill])
-        return _Draft(firm, reserved, _spread(candidates, k, reserved))
+            firm, reserved, taken = before.firm, before.reserved, before.taken
+            fill = _distinct_titles(set(taken.titles), self._same_topic(page, scores, taken))
+        return _Draft(firm, reserved, _spread([*firm, *fill], k, reserved), taken)
+
+    def _capped(
+        self, ids: Iterable[int], k: int, titles: set[str], kinds: int | None = None
+    ) -> Iterator[int]:
+        """`ids` in order, without a title listed before (`titles`, which it adds to), and
+        only the first few of each question type. `_spread` tries candidates of one tier and
+        focus alike in type in order, against the same rules, so it takes at most the first
+        MAX_PER_TYPE + 1 of them (k where the type is unknown): the rest could never be
+        chosen. Stops once each of `kinds` types has its fill: a base with many questions
+        per focus would otherwise make every list walk them all."""
+        seen: Counter[str | None] = Counter()
+        full = 0
+        for i in ids:
+            title = self.keys[i][1]
+            if title in titles:
+                continue
+            titles.add(title)
+            kind = self.docs[i].question_type
+            cap = min(k, MAX_PER_TYPE + 1) if kind else k
+            if seen[kind] < cap:
+                seen[kind] += 1
+                full += seen[kind] == cap
+                yield i
+            if full == kinds:
+                return
 
     def _scores(self, question_ids: Sequence[int]) -> list[_Scores]:
         """Each question's similarity to other rows, templates removed on both sides: to any
@@ -274,35 +304,53 @@ class _Neighbourhood:
         values = (products - page.template[self.group[rows]]) * self.inv_norm[rows]
         return _Found(rows, values.astype(np.float32, copy=False))
 
-    def _same_focus(self, page: SearchDoc, scores: _Scores) -> list[_Candidate]:
-        """Questions about the page's focus: exactly the same focus first, then by similarity."""
+    def _same_focus(
+        self, page: SearchDoc, k: int, scores: _Scores, taken: _Taken
+    ) -> list[_Candidate]:
+        """Questions about the page's focus: exactly the same focus first, then by similarity
+        (all of them `taken`, from the tiers after this one, also those `_capped` leaves out)."""
         focus, names = _key(page.focus), _names(page)
         ids = {i for name in names for i in self.by_focus.get(name, ())}
         if focus in names:
             ids.update(self.by_name.get(focus, ()))
         ids.discard(page.id)
+        taken.ids.update(ids)
         why = f"also about {page.focus}"
         ordered = sorted(ids)
         values = scores.at(np.array([self.row[i] for i in ordered], dtype=np.intp)).tolist()
-        found = [
-            self._candidate(i, v, "same focus", why) for i, v in zip(ordered, values, strict=True)
-        ]
-        return sorted(found, key=lambda c: (c.focus != focus, -_rounded(c.score), c.doc.id))
+        score = dict(zip(ordered, values, strict=True))
+        best = sorted(ordered, key=lambda i: (self.keys[i][0] != focus, -_rounded(score[i]), i))
+        capped = self._capped(best, k, taken.titles)
+        return [self._candidate(i, score[i], "same focus", why) for i in capped]
 
-    def _close(self, page: SearchDoc, scores: _Scores, exclude: set[int]) -> list[_Candidate]:
+    def _close(self, page: SearchDoc, k: int, scores: _Scores, taken: _Taken) -> list[_Candidate]:
         """Questions about clinically close foci (MeSH family, answers close in meaning), then
         questions people wrote that ask much the same (`SIMILAR`), best first."""
         out = []
-        for other, reason, score in self._focus_links(self._focus_key(page)):
-            for i in self.foci.by_key[other].docs:
-                if i not in exclude and i != page.id:
-                    out.append(self._candidate(i, score, reason, _why(reason, self.foci, other)))
+        links = self._focus_links(self._focus_key(page))
+        taken.foci.update(other for other, _, _ in links)
+        for other, reason, score in links:
+            focus = self.foci.by_key[other]
+            why = _why(reason, self.foci, other)
+            docs = (i for i in focus.docs if i not in taken.ids)
+            for i in self._capped(docs, k, taken.titles, self._kinds(other)):
+                out.append(self._candidate(i, score, reason, why))
         if self.group[self.row[page.id]] == 0:  # written by a person, not from a template
-            out.extend(self._similar_questions(page, scores, exclude | {c.doc.id for c in out}))
+            similar = self._similar_questions(page, scores, taken)
+            taken.ids.update(c.doc.id for c in similar)
+            out.extend(_distinct_titles(taken.titles, similar))
         return out
 
+    def _kinds(self, key: str) -> int:
+        """How many question types the questions of a focus have (None counts as one)."""
+        with self._lock:
+            if key not in self._kind_counts:
+                docs = self.foci.by_key[key].docs
+                self._kind_counts[key] = len({self.docs[i].question_type for i in docs})
+            return self._kind_counts[key]
+
     def _similar_questions(
-        self, page: SearchDoc, scores: _Scores, exclude: set[int]
+        self, page: SearchDoc, scores: _Scores, exclude: _Taken
     ) -> list[_Candidate]:
         assert scores.written is not None  # computed for every page a person wrote
         close = scores.written.values >= SIMILAR
@@ -313,15 +361,17 @@ class _Neighbourhood:
         return [
             self._candidate(i, v, "similar question", why)
             for i, v in zip(self.ids[rows].tolist(), values.tolist(), strict=True)
-            if i not in exclude and i != page.id
+            if not exclude.holds(i, self._focus_key(self.docs[i]))
         ]
 
-    def _same_topic(self, page: SearchDoc, scores: _Scores, exclude: set[int]) -> list[_Candidate]:
+    def _same_topic(self, page: SearchDoc, scores: _Scores, exclude: _Taken) -> list[_Candidate]:
         """The page's topic, closest in meaning first where answers say what the foci are, else
         by question similarity: filler, used only to bring a short list up to MIN_ITEMS."""
         assert scores.topic is not None  # computed for the pages that need filler
-        left_out = np.array([self.row[i] for i in (page.id, *exclude)], dtype=np.intp)
-        allowed = ~np.isin(scores.topic.rows, left_out)
+        rows = scores.topic.rows
+        left_out = np.array([self.row[i] for i in exclude.ids], dtype=np.intp)
+        linked = np.array([self.focus_code[f] for f in exclude.foci], dtype=np.intp)
+        allowed = ~(np.isin(rows, left_out) | np.isin(self.row_focus[rows], linked))
         rows, values = _top(
             _Found(scores.topic.rows[allowed], scores.topic.values[allowed]), self.ids
         )
@@ -373,10 +423,24 @@ class _Scores:
         return self.hood._adjusted(self, rows, products).values
 
 
+class _Taken(NamedTuple):
+    """What a list's first two tiers hold, capped or not: the page, the questions of its focus
+    and those asking much the same (`ids`), and the questions of its close foci (`foci`).
+    No later tier lists them again."""
+
+    ids: set[int]
+    foci: set[str]
+    titles: set[str]  # of the candidates so far, the page's own first: never listed twice
+
+    def holds(self, question_id: int, focus: str) -> bool:
+        return question_id in self.ids or focus in self.foci
+
+
 class _Draft(NamedTuple):
-    firm: list[_Candidate]  # same focus and close foci: everything but filler
+    firm: list[_Candidate]  # same focus and close foci, `_capped`: everything but filler
     reserved: int
     chosen: list[_Candidate]
+    taken: _Taken
 
 
 def _dot(queries: Vectors, rows: Vectors) -> Any:
@@ -489,9 +553,9 @@ def _spread_key(c: _Candidate) -> tuple[bool, str]:
     return False, c.focus or f"#{c.doc.id}"
 
 
-def _distinct_titles(page_title: str, candidates: Iterable[_Candidate]) -> list[_Candidate]:
-    """Candidates without the page's own question asked again, nor repeats of one title."""
-    seen = {page_title}
+def _distinct_titles(seen: set[str], candidates: Iterable[_Candidate]) -> list[_Candidate]:
+    """Candidates without a title `seen` before (the page's own question asked again) nor
+    repeats of one title; adds theirs to `seen`."""
     out = []
     for c in candidates:
         if c.title not in seen:

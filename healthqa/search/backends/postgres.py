@@ -52,7 +52,10 @@ NORMALISATION = 1  # rank / (1 + log(document length))
 MAX_EF_SEARCH = 1_000  # pgvector's ceiling for hnsw.ef_search
 WRITE_BATCH = 500  # vectors per statement while building
 BULK_FROM = 1_000  # from this many vectors to write, the HNSW index is made after them
-BUILD_MEMORY = "1GB"  # for the HNSW build: the graph must fit, else it builds far slower
+# For the HNSW build: the graph must fit, else it builds far slower ("hnsw graph no longer
+# fits into maintenance_work_mem"). MiniLM's graph takes ~2 KB a row; 3 KB leaves room.
+BUILD_MEMORY_MB = 1_024
+BUILD_MEMORY_PER_ROW = 3 * 1_024
 VECTOR_INDEX = """CREATE INDEX IF NOT EXISTS ix_search_vectors ON search_vectors
     USING hnsw (vector vector_cosine_ops)"""
 # One advisory lock key for "building the search index of this database" (any stable int64).
@@ -231,7 +234,8 @@ class PostgresBackend:
         if rebuild or stale or not self._has_terms():
             self._count_terms()
         with self.engine.begin() as conn:  # also after a bulk build that was killed half-way
-            conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'"))
+            memory = max(BUILD_MEMORY_MB, len(keys) * BUILD_MEMORY_PER_ROW // 2**20)
+            conn.execute(text(f"SET LOCAL maintenance_work_mem = '{memory}MB'"))
             conn.execute(text(VECTOR_INDEX))
         self.semantic.changed()
 
