@@ -16,7 +16,7 @@ from healthqa.config import load_settings
 from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_index, open_kb
 from healthqa.related import MAX_PER_TYPE, MIN_ITEMS, SIMILAR, RelatedError, related, similarity
-from healthqa.related.lists import FILL_SIMILAR
+from healthqa.related.lists import FILL_SIMILAR, PAGE_K, _neighbourhood
 from healthqa.search.index import SearchIndex
 
 
@@ -98,6 +98,16 @@ def test_lists_are_the_same_across_calls_and_openings(
     assert second == first and second[0][0] is first[0][0]  # the same objects: from the cache
     again = open_tmp_index(*demo_base)
     assert [related(again, p) for p in pages] == first
+
+
+def test_lists_built_by_two_processes_are_the_lists_of_one(demo_index: SearchIndex) -> None:
+    """`healthqa index` shares the blocks among forked processes: the lists are the same as
+    computed here, page by page, and come back for every page."""
+    hood = _neighbourhood(demo_index)
+    ids = sorted(demo_index.docs)
+    forked = dict(hood.many(ids, PAGE_K, workers=2))
+    assert sorted(forked) == ids
+    assert forked == {i: related(demo_index, i, PAGE_K) for i in ids}
 
 
 def test_bad_k_is_refused_and_unknown_questions_have_no_list(demo_index: SearchIndex) -> None:

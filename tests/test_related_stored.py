@@ -40,9 +40,14 @@ def base(
     engine.dispose()
 
 
-def test_every_list_is_kept_and_read_back_as_computed(base: tuple[Engine, SearchIndex]) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_list_is_kept_and_read_back_as_computed(
+    base: tuple[Engine, SearchIndex], workers: int
+) -> None:
+    """Also when forked processes compute them: the database connections the parent holds
+    still work after."""
     engine, index = base
-    assert stored.build_all(index) == len(index.docs)
+    assert stored.build_all(index, workers=workers) == len(index.docs)
     for doc in index.docs.values():
         assert stored.read(engine, doc.id) == related(index, doc.id, PAGE_K), doc.external_id
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -57,7 +58,7 @@ def build_index(
         with progress("what each focus is (answers embedded)", total=total) as advance:
             embed(advance)
         with progress("related lists", total=len(index.docs)) as advance:
-            listed = build_related_lists(index, advance)
+            listed = build_related_lists(index, advance, workers=len(os.sched_getaffinity(0)))
         out.print(f"kept {listed:,} related lists in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
         triaged = kb.keep_triage_of_questions()

@@ -22,6 +22,7 @@ whenever the index catches up with a change in the database. See docs/related.md
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import re
 import threading
 import weakref
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+import threadpoolctl
 from numpy.typing import NDArray
 
 from healthqa.encoder import Vectors
@@ -207,12 +209,29 @@ class _Neighbourhood:
         scores = self._scores([question_id])[0].at(np.array([self.row[i] for i in known]))
         return {i: float(s) for i, s in zip(known, scores.tolist(), strict=True)}
 
-    def many(self, question_ids: Sequence[int], k: int) -> Iterator[tuple[int, list[RelatedItem]]]:
+    def many(
+        self, question_ids: Sequence[int], k: int, workers: int = 1
+    ) -> Iterator[tuple[int, list[RelatedItem]]]:
         """The lists of many questions (ids the index lacks are skipped), a block at a time,
-        a topic at a time: what building every list at once needs."""
+        a topic at a time: what building every list at once needs. With `workers` > 1 the
+        blocks are shared among that many forked processes (a batch command's, where no
+        thread is running: `healthqa index`), which inherit this neighbourhood."""
         ids = sorted((i for i in question_ids if i in self.row), key=self._topic_order)
-        for start in range(0, len(ids), BLOCK):
-            yield from self._block(ids[start : start + BLOCK], k)
+        size = max(1, min(BLOCK, -(-len(ids) // workers)))
+        blocks = [ids[start : start + size] for start in range(0, len(ids), size)]
+        if workers == 1 or len(blocks) == 1:
+            for block in blocks:
+                yield from self._block(block, k)
+            return
+        global _forked
+        _forked = self
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers, initializer=_one_thread) as pool:
+                for found in pool.imap(_block_of_forked, [(b, k) for b in blocks]):
+                    yield from found
+        finally:
+            _forked = None
 
     def _topic_order(self, question_id: int) -> tuple[int, int]:
         return int(self.topics[self.row[question_id]]), question_id
@@ -606,6 +625,19 @@ def _key(text: str) -> str:
 def _rounded(score: float) -> float:
     """Scores equal to 6 decimals tie, and ties go to the lower id: float noise never reorders."""
     return round(score, 6)
+
+
+_forked: _Neighbourhood | None = None  # what `many`'s forked processes compute with
+
+
+def _one_thread() -> None:
+    """A forked process's BLAS on one thread: the processes share the cores between them."""
+    threadpoolctl.threadpool_limits(1)
+
+
+def _block_of_forked(job: tuple[list[int], int]) -> list[tuple[int, list[RelatedItem]]]:
+    assert _forked is not None  # set before the fork
+    return _forked._block(*job)
 
 
 _neighbourhoods: weakref.WeakKeyDictionary[SearchIndex, _Neighbourhood] = (

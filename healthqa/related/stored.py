@@ -93,12 +93,16 @@ def embed_meanings(index: SearchIndex) -> tuple[int, Callable[[Callable[[int], N
     return len(texts), run
 
 
-def build_all(index: SearchIndex, advance: Callable[[int], None] = lambda n: None) -> int:
-    """Compute and keep the list of every question the index holds; returns how many."""
+def build_all(
+    index: SearchIndex, advance: Callable[[int], None] = lambda n: None, workers: int = 1
+) -> int:
+    """Compute and keep the list of every question the index holds, in `workers` processes
+    (`lists._Neighbourhood.many`: only from a command, never in a web worker); returns how
+    many."""
     neighbourhood = _neighbourhood(index)
     ids = sorted(index.docs)
     batch: dict[int, list[RelatedItem]] = {}
-    for question_id, items in neighbourhood.many(ids, PAGE_K):
+    for question_id, items in neighbourhood.many(ids, PAGE_K, workers):
         batch[question_id] = items
         if len(batch) == WRITE_BATCH:
             write(index.engine, batch)
