@@ -24,6 +24,7 @@ from healthqa.ingest import ImportSummary, import_demo
 from healthqa.ingest.topics import TopicRules, load_rules
 from healthqa.ingest.write import fill_display_titles, sync_topics
 from healthqa.language import ENGLISH, detect
+from healthqa.parallel import forked_map
 from healthqa.progress import progress
 from healthqa.reading import Reading
 from healthqa.screening import SpamRules, load_spam_rules
@@ -45,7 +46,8 @@ from healthqa.store.queries import (
 from healthqa.triage import Triage, restored, triage, triage_version
 
 log = logging.getLogger(__name__)
-TRIAGE_BATCH = 256  # questions embedded and kept at once by `keep_triage_of_questions`
+TRIAGE_BATCH = 256  # questions triaged and kept at once by `keep_triage_of_questions`
+TRIAGE_CHUNK = 256 * TRIAGE_BATCH  # ... and embedded at once, before they are triaged
 
 
 def open_kb(url: str | None = None, *, settings: Settings | None = None) -> Engine:
@@ -169,10 +171,12 @@ class KnowledgeBase:
                 advance(len(batch))
         return len(todo)
 
-    def keep_triage_of_questions(self) -> int:
+    def keep_triage_of_questions(self, workers: int = 1) -> int:
         """Triage every published question whose kept triage is missing or out of date (the
-        text or the triage version changed), embedding their texts in batches; returns how
-        many were triaged. `healthqa index` does this, so that no page view has to."""
+        text or the triage version changed), embedding their texts in batches (in this
+        process) and triaging them in `workers` forked processes (`forked_map`: from a
+        command only); returns how many were triaged. `healthqa index` does this, so that no
+        page view has to."""
         todo = []  # (question id, text, key, what to embed)
         for qid, title, body, kept in triage_texts(self.engine):
             text = question_text(title, body)
@@ -180,29 +184,28 @@ class KnowledgeBase:
             if kept != key:
                 todo.append((qid, text, key, _embedded(title, body, text)))
         with progress("triaging questions", total=len(todo)) as advance:
-            self._keep_triage(todo, advance)
+            for start in range(0, len(todo), TRIAGE_CHUNK):
+                self._keep_triage(todo[start : start + TRIAGE_CHUNK], advance, workers)
         return len(todo)
 
     def _keep_triage(
-        self, todo: list[tuple[int, str, str, str]], advance: Callable[[int], None]
+        self,
+        todo: list[tuple[int, str, str, str]],
+        advance: Callable[[int], None],
+        workers: int,
     ) -> None:
         embedder = _triage_embedder()
-        for start in range(0, len(todo), TRIAGE_BATCH):
-            batch = todo[start : start + TRIAGE_BATCH]
-            vectors = (
-                [
-                    Encoded(embedder.name, v)
-                    for v in embed_cached(self.engine, embedder, [e for *_, e in batch])
-                ]
-                if embedder
-                else None
-            )
-            rows = [
-                (qid, key, _without_advice(triage(text, vector=vectors[n] if vectors else None)))
-                for n, (qid, text, key, _) in enumerate(batch)
-            ]
+        vectors: list[Encoded | None] = [None] * len(todo)
+        if embedder is not None:
+            found = embed_cached(self.engine, embedder, [embed for *_, embed in todo])
+            vectors = [Encoded(embedder.name, v) for v in found]
+        triaged = [
+            (qid, text, key, v) for (qid, text, key, _), v in zip(todo, vectors, strict=True)
+        ]
+        jobs = [triaged[n : n + TRIAGE_BATCH] for n in range(0, len(triaged), TRIAGE_BATCH)]
+        for rows in forked_map(_triaged, jobs, workers):
             keep_triage(self.engine, rows)
-            advance(len(batch))
+            advance(len(rows))
 
     def ask(self, text: str, k: int = 10, topic: str | None = None) -> AskResult:
         """The best stored questions for `text`, with the triage of `text` itself.
@@ -236,6 +239,13 @@ class KnowledgeBase:
 def question_text(title: str, body: str) -> str:
     """What triage reads of a stored question: its title, then the asker's words."""
     return f"{title}\n{body}"
+
+
+def _triaged(
+    batch: list[tuple[int, str, str, Encoded | None]],
+) -> list[tuple[int, str, dict[str, object]]]:
+    """Kept triages of stored questions: (question id, key, what is kept)."""
+    return [(qid, key, _without_advice(triage(text, vector=v))) for qid, text, key, v in batch]
 
 
 def _embedded(title: str, body: str, text: str) -> str:

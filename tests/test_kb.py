@@ -126,12 +126,13 @@ def test_an_edited_question_or_another_triage_version_is_triaged_again(
 
 def test_triage_of_questions_reuses_the_search_indexs_vectors(site_config: Path) -> None:
     """A question whose words are all in what the search index embedded (title and a short
-    body) is triaged with that cached vector; the triage is the one made from its own text."""
+    body) is triaged with that cached vector; the triage, made in two processes, is the one
+    made from its own text."""
     kb = KnowledgeBase.open()
     assert len(kb.index.docs) > 0  # the search index embedded every question
     with kb.engine.connect() as conn:
         before = conn.scalar(select(func.count()).select_from(Embedding))
-    kb.keep_triage_of_questions()
+    kb.keep_triage_of_questions(workers=2)  # as `healthqa index` does: forked processes
     with kb.engine.connect() as conn:
         added = conn.scalar(select(func.count()).select_from(Embedding))
     longer = sum(len(body) > 500 for _, _, body, _ in triage_texts(kb.engine))

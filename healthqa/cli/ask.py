@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -25,6 +24,7 @@ from healthqa.cli._shared import (
 from healthqa.formats.batch import BatchFileError, read_batch
 from healthqa.formats.liveqa import read_questions
 from healthqa.kb import open_index
+from healthqa.parallel import cores
 from healthqa.progress import progress
 from healthqa.related.stored import build_all as build_related_lists
 from healthqa.related.stored import embed_meanings
@@ -58,10 +58,10 @@ def build_index(
         with progress("what each focus is (answers embedded)", total=total) as advance:
             embed(advance)
         with progress("related lists", total=len(index.docs)) as advance:
-            listed = build_related_lists(index, advance, workers=len(os.sched_getaffinity(0)))
+            listed = build_related_lists(index, advance, workers=cores())
         out.print(f"kept {listed:,} related lists in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
-        triaged = kb.keep_triage_of_questions()
+        triaged = kb.keep_triage_of_questions(workers=cores())
         out.print(
             f"triaged {triaged:,} new or changed questions in {time.perf_counter() - start:.1f} s"
         )

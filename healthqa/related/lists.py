@@ -21,8 +21,8 @@ whenever the index catches up with a change in the database. See docs/related.md
 
 from __future__ import annotations
 
+import functools
 import itertools
-import multiprocessing
 import re
 import threading
 import weakref
@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-import threadpoolctl
 from numpy.typing import NDArray
 
 from healthqa.encoder import Vectors
 from healthqa.errors import Refused
+from healthqa.parallel import forked_map
 from healthqa.related import meaning
 from healthqa.related.foci import Foci, FocusReason, Link
 from healthqa.search.ask import snippet
@@ -214,24 +214,13 @@ class _Neighbourhood:
     ) -> Iterator[tuple[int, list[RelatedItem]]]:
         """The lists of many questions (ids the index lacks are skipped), a block at a time,
         a topic at a time: what building every list at once needs. With `workers` > 1 the
-        blocks are shared among that many forked processes (a batch command's, where no
-        thread is running: `healthqa index`), which inherit this neighbourhood."""
+        blocks are shared among that many forked processes (`forked_map`: a command's, never
+        a web worker's), which inherit this neighbourhood."""
         ids = sorted((i for i in question_ids if i in self.row), key=self._topic_order)
         size = max(1, min(BLOCK, -(-len(ids) // workers)))
         blocks = [ids[start : start + size] for start in range(0, len(ids), size)]
-        if workers == 1 or len(blocks) == 1:
-            for block in blocks:
-                yield from self._block(block, k)
-            return
-        global _forked
-        _forked = self
-        try:
-            context = multiprocessing.get_context("fork")
-            with context.Pool(workers, initializer=_one_thread) as pool:
-                for found in pool.imap(_block_of_forked, [(b, k) for b in blocks]):
-                    yield from found
-        finally:
-            _forked = None
+        for found in forked_map(functools.partial(self._block, k=k), blocks, workers):
+            yield from found
 
     def _topic_order(self, question_id: int) -> tuple[int, int]:
         return int(self.topics[self.row[question_id]]), question_id
@@ -625,19 +614,6 @@ def _key(text: str) -> str:
 def _rounded(score: float) -> float:
     """Scores equal to 6 decimals tie, and ties go to the lower id: float noise never reorders."""
     return round(score, 6)
-
-
-_forked: _Neighbourhood | None = None  # what `many`'s forked processes compute with
-
-
-def _one_thread() -> None:
-    """A forked process's BLAS on one thread: the processes share the cores between them."""
-    threadpoolctl.threadpool_limits(1)
-
-
-def _block_of_forked(job: tuple[list[int], int]) -> list[tuple[int, list[RelatedItem]]]:
-    assert _forked is not None  # set before the fork
-    return _forked._block(*job)
 
 
 _neighbourhoods: weakref.WeakKeyDictionary[SearchIndex, _Neighbourhood] = (
