@@ -246,8 +246,9 @@ class _Neighbourhood:
         if before is None:
             taken = _Taken({page.id}, set(), {self.keys[page.id][1]})
             same = self._same_focus(page, k, scores, taken)
-            firm = [*same, *self._close(page, k, scores, taken)]
-            reserved = min(RESERVED, len({c.focus for c in firm if not c.same_focus}))
+            close, foci = self._close(page, k, scores, taken)
+            firm = [*same, *close]
+            reserved = min(RESERVED, len(foci))
             fill: list[_Candidate] = []
         else:
             firm, reserved, taken = before.firm, before.reserved, before.taken
@@ -331,14 +332,22 @@ class _Neighbourhood:
         capped = self._capped(best, k, taken.titles)
         return [self._candidate(i, score[i], "same focus", why) for i in capped]
 
-    def _close(self, page: SearchDoc, k: int, scores: _Scores, taken: _Taken) -> list[_Candidate]:
+    def _close(
+        self, page: SearchDoc, k: int, scores: _Scores, taken: _Taken
+    ) -> tuple[list[_Candidate], set[str]]:
         """Questions about clinically close foci (MeSH family, answers close in meaning), then
-        questions people wrote that ask much the same (`SIMILAR`), best first."""
-        out = []
+        questions people wrote that ask much the same (`SIMILAR`), best first; and the foci
+        they are about, counted before titles are deduplicated (the places `_spread` keeps
+        for close foci)."""
+        out, foci = [], set()
         links = self._focus_links(self._focus_key(page))
         taken.foci.update(other for other, _, _ in links)
         for other, reason, score in links:
             focus = self.foci.by_key[other]
+            first = next((i for i in focus.docs if i not in taken.ids), None)
+            if first is None:
+                continue
+            foci.add(self.keys[first][0])
             why = _why(reason, self.foci, other)
             docs = (i for i in focus.docs if i not in taken.ids)
             for i in self._capped(docs, k, taken.titles, self._kinds(other)):
@@ -346,8 +355,9 @@ class _Neighbourhood:
         if self.group[self.row[page.id]] == 0:  # written by a person, not from a template
             similar = self._similar_questions(page, scores, taken)
             taken.ids.update(c.doc.id for c in similar)
+            foci.update(c.focus for c in similar)
             out.extend(_distinct_titles(taken.titles, similar))
-        return out
+        return out, foci
 
     def _kinds(self, key: str) -> int:
         """How many question types the questions of a focus have (None counts as one)."""
