@@ -105,6 +105,30 @@ def test_both_backends_give_the_same_top_match(
         assert on_pg[0] in on_embedded and on_embedded[0] in on_pg, (text, on_pg, on_embedded)
 
 
+def test_similarity_is_each_questions_best_cosine_with_any_query_vector(
+    pg_demo: Engine, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """One round trip on PostgreSQL; the same cosines as the embedded backend's."""
+    import_demo(sqlite_engine)
+    pg, embedded = open_search(pg_demo, tmp_path / "pg"), open_search(sqlite_engine, tmp_path / "e")
+    query = pg.embedder.embed([TITLE, "my child has a fever and a stiff neck"])
+    by_external = {d.external_id: d.id for d in pg.docs.values()}
+    ids = sorted(by_external.values())[:30]
+    found = pg.backend.semantic.similarity(query, [*ids, 10**9])  # an unknown id: left out
+    assert sorted(found) == ids
+    embedded_ids = {d.external_id: d.id for d in embedded.docs.values()}
+    expected = embedded.backend.semantic.similarity(
+        query, [embedded_ids[pg.docs[i].external_id] for i in ids]
+    )
+    for i in ids:
+        other = embedded_ids[pg.docs[i].external_id]
+        assert found[i] == pytest.approx(expected[other], abs=0.01)  # bfloat16 there
+    assert found[ids[0]] == pytest.approx(
+        max(float(v @ pg.embedder.embed([pg.docs[ids[0]].embed_text])[0]) for v in query),
+        abs=1e-5,
+    )
+
+
 def test_a_change_is_seen_by_another_index_at_once(pg_demo: Engine, tmp_path: Path) -> None:
     writer, reader = open_search(pg_demo, tmp_path / "a"), open_search(pg_demo, tmp_path / "b")
     words = terms("hummingbird feeder salmonella")

@@ -95,9 +95,11 @@ NEAREST_QUERY = text(
     """SELECT question_id, 1 - (vector <=> CAST(:vector AS vector)) FROM search_vectors
     ORDER BY vector <=> CAST(:vector AS vector) LIMIT :k"""
 )
+# The best cosine of each question with any of the query's vectors, in one round trip.
 SIMILARITY_QUERY = text(
-    """SELECT question_id, 1 - (vector <=> CAST(:vector AS vector)) FROM search_vectors
-    WHERE question_id = ANY(:ids)"""
+    """SELECT s.question_id, max(1 - (s.vector <=> q.vector))
+    FROM search_vectors s, unnest(CAST(:vectors AS vector[])) AS q (vector)
+    WHERE s.question_id = ANY(:ids) GROUP BY s.question_id"""
 )
 # Only for a question still published: one hidden since it was read must not come back.
 UPSERT_VECTOR = text(
@@ -148,13 +150,10 @@ class PostgresSemantic:
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
 
     def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
-        found: dict[int, float] = {}
+        vectors = [_literal(v) for v in query.reshape(-1, DIM)]
+        params = {"vectors": vectors, "ids": list(ids)}
         with self.engine.connect() as conn:
-            for vector in query.reshape(-1, DIM):
-                params = {"vector": _literal(vector), "ids": list(ids)}
-                for qid, score in conn.execute(SIMILARITY_QUERY, params):
-                    found[qid] = max(float(score), found.get(qid, -1.0))
-        return found
+            return {int(i): float(s) for i, s in conn.execute(SIMILARITY_QUERY, params)}
 
     def rows(self) -> tuple[NDArray[np.int64], Vectors]:
         """Read from the database on first use after a change seen by this process: only
