@@ -105,10 +105,11 @@ def test_both_backends_give_the_same_top_match(
         assert on_pg[0] in on_embedded and on_embedded[0] in on_pg, (text, on_pg, on_embedded)
 
 
-def test_similarity_is_each_questions_best_cosine_with_any_query_vector(
+def test_similarity_and_nearest_take_each_questions_best_cosine_over_the_vectors(
     pg_demo: Engine, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    """One round trip on PostgreSQL; the same cosines as the embedded backend's."""
+    """One round trip each on PostgreSQL (similarity, nearest); the same cosines as the
+    embedded backend's."""
     import_demo(sqlite_engine)
     pg, embedded = open_search(pg_demo, tmp_path / "pg"), open_search(sqlite_engine, tmp_path / "e")
     query = pg.embedder.embed([TITLE, "my child has a fever and a stiff neck"])
@@ -127,6 +128,15 @@ def test_similarity_is_each_questions_best_cosine_with_any_query_vector(
         max(float(v @ pg.embedder.embed([pg.docs[ids[0]].embed_text])[0]) for v in query),
         abs=1e-5,
     )
+    # nearest to several vectors in one statement: each one's nearest, the best cosine kept
+    merged: dict[int, float] = {}
+    for vector in query:
+        for i, score in pg.backend.semantic.search(vector[None, :], 10):
+            merged[i] = max(score, merged.get(i, -1.0))
+    best = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:10]
+    found_best = pg.backend.semantic.search(query, 10)
+    assert [i for i, _ in found_best] == [i for i, _ in best]
+    assert [s for _, s in found_best] == pytest.approx([s for _, s in best])
 
 
 def test_a_change_is_seen_by_another_index_at_once(pg_demo: Engine, tmp_path: Path) -> None:

@@ -91,9 +91,14 @@ def lexical_query(rank: str = RANK, rare: int = RARE_WORDS) -> TextClause:
 
 
 LEXICAL_QUERY = lexical_query()
+# The k nearest of each of the query's vectors (HNSW, one index scan each), the best cosine
+# per question, in one round trip.
 NEAREST_QUERY = text(
-    """SELECT question_id, 1 - (vector <=> CAST(:vector AS vector)) FROM search_vectors
-    ORDER BY vector <=> CAST(:vector AS vector) LIMIT :k"""
+    """SELECT n.question_id, max(n.score)
+    FROM unnest(CAST(:vectors AS vector[])) AS q (vector),
+    LATERAL (SELECT s.question_id, 1 - (s.vector <=> q.vector) AS score FROM search_vectors s
+             ORDER BY s.vector <=> q.vector LIMIT :k) AS n
+    GROUP BY n.question_id"""
 )
 # The best cosine of each question with any of the query's vectors, in one round trip.
 SIMILARITY_QUERY = text(
@@ -138,16 +143,13 @@ class PostgresSemantic:
         self._rows: tuple[NDArray[np.int64], Vectors] | None = None
 
     def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
-        best: dict[int, float] = {}
+        params = {"vectors": [_literal(v) for v in query.reshape(-1, DIM)], "k": k}
         with self.engine.connect() as conn:
             # HNSW returns at most ef_search rows: ask for as many as wanted (this transaction)
             ef = str(min(max(k, 40), MAX_EF_SEARCH))
             conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": ef})
-            for vector in query.reshape(-1, DIM):
-                params = {"vector": _literal(vector), "k": k}
-                for qid, score in conn.execute(NEAREST_QUERY, params):
-                    best[qid] = max(float(score), best.get(qid, -1.0))
-        return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+            best = [(int(i), float(s)) for i, s in conn.execute(NEAREST_QUERY, params)]
+        return sorted(best, key=lambda item: (-item[1], item[0]))[:k]
 
     def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
         vectors = [_literal(v) for v in query.reshape(-1, DIM)]
