@@ -41,6 +41,7 @@ UNITS = {
     "config": "settings from file, environment and flags",
     "errors": "the exceptions a user can act on",
     "progress": "progress bars for long runs",
+    "parallel": "batch work shared among forked processes, for commands",
     "formats": "readers of the data sets' file formats",
     "reading": "reading level of a text (textstat), standing alone",
     "language": "which language a text is written in (py3langid), standing alone",
@@ -60,6 +61,7 @@ UNITS = {
 BOTTOM = frozenset({"config", "errors", "progress", "formats"})
 ONLY = {  # the units a unit may import (besides itself), and no other
     "config": frozenset(),
+    "parallel": frozenset(),
     "formats": frozenset(),
     "reading": frozenset(),
     "language": frozenset(),
