@@ -136,13 +136,12 @@ def copy_cache(source: str, target: str) -> int:
     """Copy the embedding cache (text hash -> vector) of `source` into `target`; returns the
     rows copied."""
     from sqlalchemy import create_engine, select
-    from sqlalchemy.dialects import postgresql, sqlite
 
+    from healthqa.search.semantic import _insert_new  # the cache's own insert-if-new
     from healthqa.store.models import Embedding
 
     reader, writer = create_engine(source), create_engine(target)
-    dialect = postgresql if writer.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(Embedding).on_conflict_do_nothing(index_elements=["key"])
+    insert = _insert_new(writer)
     copied = 0
     with reader.connect() as conn, writer.begin() as out:
         rows = conn.execution_options(yield_per=5_000).execute(

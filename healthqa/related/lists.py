@@ -437,7 +437,7 @@ class _Scores:
     def at(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
         if not len(rows):
             return np.zeros(0, dtype=np.float32)
-        products = np.einsum("ij,j->i", self.hood.vectors[rows], self.query)
+        products = _dot(self.query[None, :], self.hood.vectors[rows])[0]
         return self.hood._adjusted(self, rows, products).values
 
 
