@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +31,9 @@ from healthqa.search.message import Extracted, read_questions, unread
 from healthqa.search.qtype import TypeClassifier
 from healthqa.search.vocabulary import expand
 
+# Threads for the searches that wait (on PostgreSQL, for the database) while this one works:
+# shared by every ask of the process; each task is one query.
+_BESIDE = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ask")
 MAX_CHARS = 2_000  # longer messages are trimmed to this; the result says so
 MAX_K = 100
 SNIPPET_CHARS = 240
@@ -183,14 +187,18 @@ def prepare(
     understanding = Understanding(_unique(f.focus for f in foci), qtypes[:3], expansions)
     questions = read_questions(query, foci)
     words = _query_words(query, foci, expansions)
+    fetch = max(50, 10 * k) * (4 if topic else 1)
+    # the word search needs no vectors: it runs while the model embeds (on PostgreSQL it is
+    # the database's work, on the other core)
+    lexical = _BESIDE.submit(index.lexical.search, words, fetch)
     vectors = _vectors(index, query, questions)
-    candidates, docs = _candidates(index, words, vectors, k, topic)
+    candidates, docs, cosines = _candidates(index, lexical, vectors, fetch, topic)
     # every question is ranked with the whole message's question types: on LiveQA Train-1 each
     # question's own types lost 0.055 type@1 (the story says what kind of answer is wanted)
     facts = _facts(index, query, foci, dict(qtypes), words)
     runs = []
     for n in range(len(questions)):
-        own = _meaning(index, candidates, vectors, n)
+        own = _meaning(candidates, cosines, n)
         runs.append((own, rank.features(own, docs, facts, questions[n].focus)))
     return Prepared(query, trimmed, understanding, questions, words, vectors, runs, docs)
 
@@ -247,14 +255,20 @@ def _vectors(index: SearchIndex, query: str, questions: list[Extracted]) -> Vect
 
 
 def _candidates(
-    index: SearchIndex, words: list[str], vectors: Vectors, k: int, topic: str | None
-) -> tuple[list[rank.Candidate], dict[int, SearchDoc]]:
-    """The candidates to rank (their meaning score still to fill in, per question), and
-    their documents."""
-    fetch = max(50, 10 * k) * (4 if topic else 1)
-    lexical = index.lexical.search(words, fetch)
+    index: SearchIndex,
+    lexical_search: Future[list[tuple[int, float]]],
+    vectors: Vectors,
+    fetch: int,
+    topic: str | None,
+) -> tuple[list[rank.Candidate], dict[int, SearchDoc], dict[int, Vectors]]:
+    """The candidates to rank (their meaning score still to fill in, per question), their
+    documents, and their cosines to each of `vectors`."""
     semantic = index.semantic.search(vectors, fetch)
-    docs = index.docs.fetch(_unique([i for i, _ in semantic] + [i for i, _ in lexical]))
+    lexical = lexical_search.result()
+    found = _unique([i for i, _ in semantic] + [i for i, _ in lexical])
+    reading = _BESIDE.submit(index.docs.fetch, found)  # beside the cosines: two round trips
+    cosines = index.semantic.cosines(vectors, found)
+    docs = reading.result()
     ids = [i for i, doc in docs.items() if topic in (None, doc.topic)]
     bm25 = dict(lexical)
     lexical_place = {i: n for n, (i, _) in enumerate(lexical, 1)}
@@ -269,20 +283,18 @@ def _candidates(
         )
         for i in ids
     ]
-    return candidates, {i: docs[i] for i in ids}
+    return candidates, {i: docs[i] for i in ids}, cosines
 
 
 def _meaning(
-    index: SearchIndex, candidates: list[rank.Candidate], vectors: Vectors, n: int
+    candidates: list[rank.Candidate], cosines: dict[int, Vectors], n: int
 ) -> list[rank.Candidate]:
     """Fresh candidates for question `n`, their meaning the better of the cosine with that
-    question and with the whole message."""
-    ids = [c.id for c in candidates]
-    whole = index.semantic.similarity(vectors[0], ids)
-    own = index.semantic.similarity(vectors[n + 1], ids)
+    question (vector n + 1) and with the whole message (vector 0)."""
     out = []
     for c in candidates:
-        mine, message = own.get(c.id, 0.0), whole.get(c.id, 0.0)
+        both = cosines.get(c.id)
+        message, mine = (float(both[0]), float(both[n + 1])) if both is not None else (0.0, 0.0)
         out.append(
             rank.Candidate(
                 c.id,

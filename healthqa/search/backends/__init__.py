@@ -42,8 +42,9 @@ class SemanticSearch(Protocol):
         """The `k` questions of highest cosine to any of the query vectors, best first."""
         ...
 
-    def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
-        """The cosine of each question in `ids` to the query (unknown ids left out)."""
+    def cosines(self, queries: Vectors, ids: Sequence[int]) -> dict[int, Vectors]:
+        """Each question of `ids` (unknown ids left out): its cosine to each query vector, in
+        their order. All of an ask's vectors at once: on PostgreSQL one round trip."""
         ...
 
     def rows(self) -> tuple[NDArray[np.int64], Vectors]:
