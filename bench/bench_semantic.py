@@ -21,7 +21,7 @@ from bench_ask import liveqa_arguments, percentiles, print_rows  # noqa: E402
 
 from healthqa.config import load_settings  # noqa: E402
 from healthqa.kb import open_index, open_kb  # noqa: E402
-from healthqa.search.ask import _vectors, clean  # noqa: E402
+from healthqa.search.ask import _nearest, clean  # noqa: E402
 from healthqa.search.evaluate import liveqa_queries  # noqa: E402
 from healthqa.search.message import read_questions  # noqa: E402
 from healthqa.search.semantic import (  # noqa: E402
@@ -46,7 +46,7 @@ def main() -> None:
     queries = {}
     for q in liveqa_queries(folder):
         text = clean(q.text)[0]
-        queries[text] = _vectors(index, text, read_questions(text, index.focus.match(text)))
+        queries[text], _ = _nearest(index, text, read_questions(text, index.focus.match(text)), 1)
     texts = list(queries)
     same = rescored = 0
     sizes = []

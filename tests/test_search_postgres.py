@@ -20,7 +20,7 @@ from sqlalchemy import text as sql
 from healthqa.config import load_settings
 from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_kb
-from healthqa.search.ask import ask
+from healthqa.search.ask import _best_of, ask
 from healthqa.search.backends import backend_name, postgres
 from healthqa.search.documents import MemoryDocs, StoredDocs
 from healthqa.search.index import SearchIndex
@@ -138,6 +138,9 @@ def test_cosines_and_nearest_match_the_embedded_backend_in_one_round_trip_each(
     found_best = pg.backend.semantic.search(query, 10)
     assert [i for i, _ in found_best] == [i for i, _ in best]
     assert [s for _, s in found_best] == pytest.approx([s for _, s in best])
+    # and as ask searches them, the whole message early and its questions after, merged
+    early, later = (pg.backend.semantic.search(v, 10) for v in (query[:1], query[1:]))
+    assert _best_of([early, later], 10) == found_best
 
 
 def test_a_change_is_seen_by_another_index_at_once(pg_demo: Engine, tmp_path: Path) -> None:

@@ -191,8 +191,8 @@ def prepare(
     # the word search needs no vectors: it runs while the model embeds (on PostgreSQL it is
     # the database's work, on the other core)
     lexical = _BESIDE.submit(index.lexical.search, words, fetch)
-    vectors = _vectors(index, query, questions)
-    candidates, docs, cosines = _candidates(index, lexical, vectors, fetch, topic)
+    vectors, semantic = _nearest(index, query, questions, fetch)
+    candidates, docs, cosines = _candidates(index, lexical, semantic, vectors, topic)
     # every question is ranked with the whole message's question types: on LiveQA Train-1 each
     # question's own types lost 0.055 type@1 (the story says what kind of answer is wanted)
     facts = _facts(index, query, foci, dict(qtypes), words)
@@ -244,26 +244,45 @@ def _query_words(query: str, foci: list[FocusMatch], expansions: dict[str, list[
     return _unique(terms(query) + terms(" ".join(extra)))
 
 
-def _vectors(index: SearchIndex, query: str, questions: list[Extracted]) -> Vectors:
+def _nearest(
+    index: SearchIndex, query: str, questions: list[Extracted], fetch: int
+) -> tuple[Vectors, list[tuple[int, float]]]:
     """Sentence vectors: the whole message (row 0), then each question it asks (rows 1..), the
-    questions in one model call. A question that is the whole message is not embedded twice."""
+    questions in one model call; and the `fetch` questions nearest to any of them. A question
+    that is the whole message is not embedded twice. Where the vectors are in the database,
+    the whole message's nearest are searched there while the model embeds its questions."""
     texts = [q.text for q in questions]
     whole = index.embedder.embed([query], batch_size=1)
     if texts == [query]:
-        return np.concatenate([whole, whole])
-    return np.concatenate([whole, index.embedder.embed(texts, batch_size=len(texts))])
+        return np.concatenate([whole, whole]), index.semantic.search(whole, fetch)
+    if not index.semantic.in_database:  # one product over the matrix for all the vectors
+        vectors = np.concatenate([whole, index.embedder.embed(texts, batch_size=len(texts))])
+        return vectors, index.semantic.search(vectors, fetch)
+    early = _BESIDE.submit(index.semantic.search, whole, fetch)
+    own = index.embedder.embed(texts, batch_size=len(texts))
+    later = index.semantic.search(own, fetch)
+    return np.concatenate([whole, own]), _best_of([early.result(), later], fetch)
+
+
+def _best_of(results: list[list[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
+    """Several searches as one over all their vectors: each question's best score, the `k`
+    best, ties by id (as each search orders its own)."""
+    best: dict[int, float] = {}
+    for found in results:
+        for i, score in found:
+            best[i] = max(score, best.get(i, score))
+    return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
 
 
 def _candidates(
     index: SearchIndex,
     lexical_search: Future[list[tuple[int, float]]],
+    semantic: list[tuple[int, float]],
     vectors: Vectors,
-    fetch: int,
     topic: str | None,
 ) -> tuple[list[rank.Candidate], dict[int, SearchDoc], dict[int, Vectors]]:
     """The candidates to rank (their meaning score still to fill in, per question), their
     documents, and their cosines to each of `vectors`."""
-    semantic = index.semantic.search(vectors, fetch)
     lexical = lexical_search.result()
     found = _unique([i for i, _ in semantic] + [i for i, _ in lexical])
     reading = _BESIDE.submit(index.docs.fetch, found)  # beside the cosines: two round trips

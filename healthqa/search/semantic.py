@@ -90,6 +90,8 @@ BFLOAT16_ERROR = 2.0**-8
 class SemanticIndex:
     """Question vectors in one matrix; rows are found by question id."""
 
+    in_database = False
+
     def __init__(self, dim: int, *, bfloat16: bool | None = None) -> None:
         self.dim = dim
         self._ids = np.zeros(0, dtype=np.int64)

@@ -38,6 +38,10 @@ class LexicalSearch(Protocol):
 
 
 class SemanticSearch(Protocol):
+    # the vectors are in the database: a search waits for it rather than working here, so it
+    # is worth starting while this process embeds
+    in_database: bool
+
     def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
         """The `k` questions of highest cosine to any of the query vectors, best first."""
         ...

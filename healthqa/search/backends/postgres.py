@@ -139,6 +139,8 @@ class PostgresLexical:
 
 
 class PostgresSemantic:
+    in_database = True
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._rows: tuple[NDArray[np.int64], Vectors] | None = None
