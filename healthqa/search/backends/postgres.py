@@ -146,8 +146,7 @@ class PostgresSemantic:
         self._rows: tuple[NDArray[np.int64], Vectors] | None = None
 
     def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
-        distinct, _ = _distinct_rows(query)  # a message that is one question repeats its vector
-        params = {"vectors": [_literal(v) for v in distinct], "k": k}
+        params = {"vectors": [_literal(v) for v in query.reshape(-1, DIM)], "k": k}
         with self.engine.connect() as conn:
             # HNSW returns at most ef_search rows: ask for as many as wanted (this transaction)
             ef = str(min(max(k, 40), MAX_EF_SEARCH))
@@ -297,11 +296,12 @@ class PostgresBackend:
 
 def _distinct_rows(vectors: Vectors) -> tuple[Vectors, NDArray[np.intp]]:
     """The distinct rows of `vectors` in their first order, and for each row of `vectors` its
-    place among them (a few rows: np.unique(axis=0) took 1 ms for them)."""
+    place among them: an ask's vectors repeat the message where it is its one question (a few
+    rows: np.unique(axis=0) took 1 ms for them)."""
     rows = vectors.reshape(-1, DIM)
     place: dict[bytes, int] = {}
     back = np.array([place.setdefault(r.tobytes(), len(place)) for r in rows], dtype=np.intp)
-    firsts = np.unique(back, return_index=True)[1]
+    firsts = [back.tolist().index(n) for n in range(len(place))]
     return rows[firsts], back
 
 
