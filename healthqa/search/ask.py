@@ -11,10 +11,10 @@ repeats; attach why each one matched, in words.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,7 @@ from healthqa.search.vocabulary import expand
 # Threads for the searches that wait (on PostgreSQL, for the database) while this one works:
 # shared by every ask of the process; each task is one query.
 _BESIDE = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ask")
+T = TypeVar("T")
 MAX_CHARS = 2_000  # longer messages are trimmed to this; the result says so
 MAX_K = 100
 SNIPPET_CHARS = 240
@@ -188,9 +189,9 @@ def prepare(
     questions = read_questions(query, foci)
     words = _query_words(query, foci, expansions)
     fetch = max(50, 10 * k) * (4 if topic else 1)
-    # the word search needs no vectors: it runs while the model embeds (on PostgreSQL it is
-    # the database's work, on the other core)
-    lexical = _BESIDE.submit(index.lexical.search, words, fetch)
+    # the word search needs no vectors: on PostgreSQL it runs in the database while the model
+    # embeds
+    lexical = _beside(index, index.lexical.search, words, fetch)
     vectors, semantic = _nearest(index, query, questions, fetch)
     candidates, docs, cosines = _candidates(index, lexical, semantic, vectors, topic)
     # every question is ranked with the whole message's question types: on LiveQA Train-1 each
@@ -264,6 +265,16 @@ def _nearest(
     return np.concatenate([whole, own]), _best_of([early.result(), later], fetch)
 
 
+def _beside(index: SearchIndex, work: Callable[..., T], *args: Any) -> Future[T]:
+    """`work` started in a thread where it waits for the database, done here where it runs in
+    this process: on SQLite/MedQuAD the threads moved ask p50 from 20.2 to 21.3 ms (3 runs)."""
+    if index.semantic.in_database:
+        return _BESIDE.submit(work, *args)
+    done: Future[T] = Future()
+    done.set_result(work(*args))
+    return done
+
+
 def _best_of(results: list[list[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
     """Several searches as one over all their vectors: each question's best score, the `k`
     best, ties by id (as each search orders its own)."""
@@ -285,7 +296,7 @@ def _candidates(
     documents, and their cosines to each of `vectors`."""
     lexical = lexical_search.result()
     found = _unique([i for i, _ in semantic] + [i for i, _ in lexical])
-    reading = _BESIDE.submit(index.docs.fetch, found)  # beside the cosines: two round trips
+    reading = _beside(index, index.docs.fetch, found)  # beside the cosines: two round trips
     cosines = index.semantic.cosines(vectors, found)
     docs = reading.result()
     ids = [i for i, doc in docs.items() if topic in (None, doc.topic)]
