@@ -4,20 +4,22 @@ listing a question that is no longer published."""
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 
-from healthqa.ingest import import_demo
+from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_kb
-from healthqa.related import related, stored
+from healthqa.related import RelatedError, lists, related, stored
 from healthqa.related.lists import PAGE_K
 from healthqa.search.index import SearchIndex
 from healthqa.store.models import Question, RelatedList
-from tests.pg import create_database
+from tests.pg import create_database, pgvector_server  # noqa: F401  (the fixture)
 from tests.test_related import open_tmp_index, question_id
 
 _databases = iter(range(1_000))
@@ -111,3 +113,86 @@ def test_workers_keeping_the_same_list_at_once_never_fail(
         t.join()
     assert errors == []
     assert all(stored.read(engine, p) == lists[p] for p in pages)
+
+
+# ----- a base too large for a web worker to hold (PostgreSQL) -----
+
+
+@pytest.fixture(scope="module")
+def in_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, SearchIndex]]:
+    """The demo on the PostgreSQL search backend, every list kept as `healthqa index` keeps
+    them (the tests shrink HELD_IN_MEMORY below its size)."""
+    admin = request.getfixturevalue("pgvector_server")
+    engine = open_kb(create_database(admin, f"stored_held_{next(_databases)}"))
+    import_demo(engine)
+    folder = tmp_path_factory.mktemp("held")
+    (folder / "iud.jsonl").write_text("".join(json.dumps(q) + "\n" for q in SAME_FOCUS))
+    import_jsonl(engine, folder / "iud.jsonl")
+    index = open_tmp_index(engine, folder)
+    assert index.semantic.in_database
+    stored.build_all(index)
+    lists._neighbourhoods.pop(index, None)  # from here on, a web worker that has built nothing
+    yield engine, index
+    engine.dispose()
+
+
+# Questions without answers about the focus of demo-0001: the demo has one question a focus.
+SAME_FOCUS = [
+    {"id": f"held-{n}", "title": title, "focus": "Intrauterine device", "question_type": kind}
+    for n, (title, kind) in enumerate(
+        [
+            ("How is an intrauterine device put in?", "treatment"),
+            ("Can an intrauterine device move out of place?", "complications"),
+            ("How long does an intrauterine device last?", "information"),
+        ]
+    )
+]
+
+
+def _shared_focus(index: SearchIndex) -> int:
+    """A question whose focus at least two others have."""
+    by_focus = Counter(d.focus.lower() for d in index.docs.values() if d.focus)
+    return next(d.id for d in index.docs.values() if d.focus and by_focus[d.focus.lower()] >= 3)
+
+
+def test_a_worker_of_a_large_base_shows_a_stale_list_rather_than_hold_the_base(
+    in_database: tuple[Engine, SearchIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, index = in_database
+    monkeypatch.setattr(stored, "HELD_IN_MEMORY", 10)
+    page = _shared_focus(index)
+    before = stored.read(engine, page)
+    assert before
+    with engine.begin() as conn:  # the question was edited after its list was made
+        conn.execute(update(RelatedList).values(made_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    assert stored.read(engine, page) is None
+    assert stored.listed(index, page) == before  # the kept one, until the next healthqa index
+    assert stored.listed(index, page, 3) == before[:3]
+    assert index not in lists._neighbourhoods
+    monkeypatch.undo()  # a base it can hold: made again at once, as before
+    assert stored.listed(index, page) == before
+    assert stored.read(engine, page) == before
+    lists._neighbourhoods.pop(index, None)
+
+
+def test_a_worker_of_a_large_base_lists_the_focus_of_a_question_without_a_list(
+    in_database: tuple[Engine, SearchIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, index = in_database
+    monkeypatch.setattr(stored, "HELD_IN_MEMORY", 10)
+    page = _shared_focus(index)
+    with engine.begin() as conn:  # published since the last healthqa index
+        conn.execute(delete(RelatedList).where(RelatedList.question_id == page))
+    found = stored.listed(index, page)
+    by_external = {d.external_id: d for d in index.docs.values()}
+    focus = index.docs[page].focus.lower()
+    assert len(found) >= 2
+    assert all(i.reason == "same focus" and by_external[i.id].focus.lower() == focus for i in found)
+    assert index.docs[page].external_id not in {i.id for i in found}
+    assert len({i.title.lower() for i in found}) == len(found)
+    assert stored.read(engine, page) == found  # kept: the next view reads it
+    assert index not in lists._neighbourhoods
+    with pytest.raises(RelatedError):
+        stored.listed(index, page, 0)

@@ -42,6 +42,7 @@ from healthqa.related.foci import Foci, FocusReason, Link
 from healthqa.search.ask import snippet
 from healthqa.search.documents import Documents, SearchDoc
 from healthqa.search.index import SearchIndex
+from healthqa.search.semantic import embed_cached
 from healthqa.search.words import COMMON_WORDS
 
 SIMILAR = 0.75  # from here another topic's question is close in meaning (docs/related.md)
@@ -101,6 +102,36 @@ def similarity(index: SearchIndex, question_id: int, ids: Iterable[int]) -> dict
     Fecal Incontinence?" and "What causes Urinary Incontinence?" stay close (0.81), "How to
     prevent Pleurisy?" and "How to prevent Aneurysm?" no longer are (0.85 as plain cosines)."""
     return _neighbourhood(index).similarity(question_id, ids)
+
+
+def same_focus(
+    index: SearchIndex, question_id: int, ids: Iterable[int], k: int
+) -> list[RelatedItem]:
+    """Up to `k` of `ids` (questions about the page's focus) as its list, without the
+    neighbourhood: for a worker of a base too large to hold in memory (`stored.listed`). The
+    exact focus first, then by plain cosine to the page (no title templates removed: their
+    means are the whole base's), at most MAX_PER_TYPE of a question type, each title once."""
+    docs = index.docs.fetch([question_id, *ids])
+    page = docs.pop(question_id, None)
+    if page is None:
+        return []
+    vector = embed_cached(index.engine, index.embedder, [page.embed_text])
+    found = index.semantic.cosines(vector, list(docs))
+    score = {i: float(found[i][0]) if i in found else 0.0 for i in docs}
+    focus = _key(page.focus)
+    best = sorted(docs, key=lambda i: (_key(docs[i].focus) != focus, -_rounded(score[i]), i))
+    titles, kinds, out = {_key(page.title)}, Counter[str | None](), []
+    why = f"also about {page.focus}"
+    for i in best:
+        doc = docs[i]
+        if _key(doc.title) in titles or kinds[doc.question_type] >= MAX_PER_TYPE:
+            continue
+        titles.add(_key(doc.title))
+        kinds[doc.question_type] += 1
+        out.append(_item(_Candidate(doc, score[i], "same focus", focus, _key(doc.title), why)))
+        if len(out) == k:
+            break
+    return out
 
 
 class _Candidate(NamedTuple):

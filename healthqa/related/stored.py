@@ -12,25 +12,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from healthqa.related import meaning
-from healthqa.related.lists import PAGE_K, RelatedItem, _neighbourhood, focus_keys
+from healthqa.related.lists import (
+    MAX_K,
+    PAGE_K,
+    RelatedError,
+    RelatedItem,
+    _neighbourhood,
+    focus_keys,
+    related,
+    same_focus,
+)
 from healthqa.search.documents import SEARCHABLE
 from healthqa.search.index import SearchIndex
 from healthqa.store.models import Question, RelatedEntry, RelatedList, Topic
 
 VERSION = "3"  # of the rules in lists and foci: bump it when a change should reach every list
 WRITE_BATCH = 500  # lists written per transaction by `build_all`
+# A web worker over a larger base in the database never holds it all (`listed`): 100,000
+# questions' vectors and documents are ~350 MB
+HELD_IN_MEMORY = 100_000
 
 
-def read(engine: Engine, question_id: int) -> list[RelatedItem] | None:
-    """The kept list of a question, or None when there is none of this version made since the
-    question last changed."""
+def read(engine: Engine, question_id: int, *, fresh: bool = True) -> list[RelatedItem] | None:
+    """The kept list of a question, or None when there is none (`fresh`: none of this version
+    made since the question last changed)."""
     wanted = {"question_id": question_id, "version": VERSION}
     with engine.connect() as conn:
-        if conn.scalar(_FRESH, wanted) is None:
+        if conn.scalar(_FRESH if fresh else _ANY, wanted) is None:
             return None
         return [
             RelatedItem(e, t, d or t, s, topic, kind, reason, why)  # type: ignore[arg-type]
@@ -48,6 +60,7 @@ _FRESH = (
         RelatedList.made_at >= Question.updated_at,
     )
 )
+_ANY = select(RelatedList.question_id).where(RelatedList.question_id == bindparam("question_id"))
 _ITEMS = (
     select(
         Question.external_id,
@@ -63,6 +76,49 @@ _ITEMS = (
     .join(Topic, Topic.id == Question.topic_id)
     .where(RelatedEntry.question_id == bindparam("question_id"), Question.status == SEARCHABLE)
     .order_by(RelatedEntry.position)
+)
+
+
+def listed(index: SearchIndex, question_id: int, k: int = PAGE_K) -> list[RelatedItem]:
+    """What a web worker shows (`k` items) for a question the index holds: on a base it holds
+    in memory, the kept list (made now if missing or stale) or, for other lengths, one
+    computed. Where the vectors are in the database and the base is larger than
+    HELD_IN_MEMORY, a worker never builds the neighbourhood (all vectors and documents: 1.5 GB
+    and more at a million questions): it shows the kept list even if its question changed
+    since (the next `healthqa index` remakes it), and for a question without one the questions
+    of its focus (`lists.same_focus`), kept until then."""
+    if not 1 <= k <= MAX_K:
+        raise RelatedError(f"k must be between 1 and {MAX_K}, got {k}")
+    found = read(index.engine, question_id) if k == PAGE_K else None
+    if found is not None:
+        return found
+    if question_id not in index.docs:  # published a moment ago: the index catches up shortly
+        return []
+    if not index.semantic.in_database or len(index.docs) <= HELD_IN_MEMORY:
+        return keep(index, question_id) if k == PAGE_K else related(index, question_id, k)
+    found = read(index.engine, question_id, fresh=False)
+    if found is None:
+        found = same_focus(index, question_id, _of_focus(index.engine, question_id), PAGE_K)
+        write(index.engine, {question_id: found})
+    return found[:k]
+
+
+def _of_focus(engine: Engine, question_id: int) -> list[int]:
+    """The published questions whose focus is the question's, case aside (at most 1,000)."""
+    with engine.connect() as conn:
+        return list(conn.scalars(_OF_FOCUS, {"question_id": question_id}))
+
+
+_page = select(Question.focus).where(Question.id == bindparam("question_id")).scalar_subquery()
+_OF_FOCUS = (
+    select(Question.id)
+    .where(
+        func.lower(Question.focus) == func.lower(_page),
+        Question.status == SEARCHABLE,
+        Question.id != bindparam("question_id"),
+    )
+    .order_by(Question.id)
+    .limit(1_000)
 )
 
 

@@ -24,7 +24,6 @@ from healthqa.language import ENGLISH
 from healthqa.people import markup
 from healthqa.people.answering import endorsers, verified_authors
 from healthqa.reading import Reading
-from healthqa.related import related as related_questions
 from healthqa.related import stored
 from healthqa.related.lists import PAGE_K
 from healthqa.search.ask import Match, Understanding
@@ -334,15 +333,9 @@ def related_to(site: Site, external_id: str, k: int = RELATED_K) -> list[Related
 
 def related(site: Site, question_id: int, k: int = RELATED_K) -> list[RelatedLink]:
     """Other questions to read next: a page's list is the kept one (healthqa.related.stored:
-    one query, made once per question and change); other lengths are computed and cached."""
-    if k == PAGE_K:
-        items = stored.read(site.engine, question_id)
-        if items is None:
-            items = stored.keep(site.index, question_id) if question_id in site.index.docs else []
-    elif question_id in site.index.docs:
-        items = related_questions(site.index, question_id, k)
-    else:  # published a moment ago: the index catches up shortly
-        items = []
+    one query, made once per question and change); other lengths are computed and cached
+    (`stored.listed`: on a base too large to hold, the kept one's start)."""
+    items = stored.listed(site.index, question_id, k)
     return [
         RelatedLink(
             id=i.id,

@@ -3,7 +3,10 @@
 `search_state` holds one row: the model and the watermark (searchable questions, their last
 update) whose vectors `search_vectors` holds in full. Each web worker used to read every
 question at start to find vectors missing or stale: 4 s and 48 MB kept at 200,000 questions,
-growing with the base. Where the row matches the base, nothing is read. A no-op on SQLite and
+growing with the base. Where the row matches the base, nothing is read.
+
+`ix_questions_focus_lower`: the questions of one focus, for the related list a worker of a
+large base makes without holding the base in memory (related/stored.py). A no-op on SQLite and
 where migration 0009 made nothing.
 
 Revision ID: 0012
@@ -39,8 +42,10 @@ def upgrade() -> None:
                 last_update timestamptz
             )"""
         )
+        op.execute("CREATE INDEX ix_questions_focus_lower ON questions (lower(focus))")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_questions_focus_lower")
         op.execute("DROP TABLE IF EXISTS search_state")
