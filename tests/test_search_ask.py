@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from typer.testing import CliRunner
 
 from healthqa.cli import app
@@ -268,3 +268,35 @@ def test_cache_insert_skips_keys_already_there(engine: Engine) -> None:
     for _ in range(2):
         with engine.begin() as conn:
             conn.execute(_insert_new(engine), [row])
+
+
+def test_a_catch_up_drops_hidden_and_deleted_questions_on_both_databases(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A hidden question is found among those changed since the last look; one deleted
+    outright leaves no row, and the count of searchable questions gives it away."""
+    import_demo(engine)
+    settings = load_settings(
+        database_url=engine.url.render_as_string(False), index_dir=tmp_path / "index"
+    )
+    index = open_index(engine, settings)
+    titles = ["Can a hamster bite give me tularemia?", "Can parrots give me psittacosis?"]
+    lines = [{"id": f"gone-{n}", "title": t, "topic": "infections"} for n, t in enumerate(titles)]
+    (tmp_path / "two.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    import_jsonl(engine, tmp_path / "two.jsonl")
+    index.refresh(force=True)
+    ids = {d.external_id: d.id for d in index.docs.values()}
+    assert {"gone-0", "gone-1"} <= set(ids)
+
+    with engine.begin() as conn:
+        conn.execute(update(Question).where(Question.external_id == "gone-0")
+                     .values(status="hidden", updated_at=func.now()))  # fmt: skip
+    assert index.refresh(force=True) == 1
+    assert ids["gone-0"] not in index.docs and ids["gone-1"] in index.docs
+
+    with engine.begin() as conn:
+        conn.execute(delete(Question).where(Question.external_id == "gone-1"))
+    assert index.refresh(force=True) == 1
+    assert ids["gone-1"] not in index.docs
+    assert "gone-1" not in [m.id for m in ask(index, "parrots psittacosis").matches]
+    assert len(index.docs) == 52

@@ -76,6 +76,13 @@ def searchable_ids(engine: Engine) -> set[int]:
         return set(conn.scalars(select(Question.id).where(Question.status == SEARCHABLE)))
 
 
+def unpublished_since(engine: Engine, since: datetime) -> list[int]:
+    """Questions changed after `since` that are not searchable (hidden, pending, removed)."""
+    query = select(Question.id).where(Question.updated_at > since, Question.status != SEARCHABLE)
+    with engine.connect() as conn:
+        return list(conn.scalars(query))
+
+
 def load_docs(
     engine: Engine, *, ids: Sequence[int] | None = None, since: datetime | None = None
 ) -> list[SearchDoc]:

@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,10 +25,12 @@ from healthqa.search.documents import (
     Documents,
     FocusRow,
     MemoryDocs,
+    SearchDoc,
     Watermark,
     focus_rows,
     load_docs,
     searchable_ids,
+    unpublished_since,
     watermark,
 )
 from healthqa.search.focus import FocusMatcher
@@ -112,7 +115,7 @@ class SearchIndex:
     def _catch_up(self, mark: Watermark) -> int:
         since = self._mark.last_update if self._mark else None
         changed = load_docs(self.engine, since=since)
-        gone = sorted(set(self.docs) - searchable_ids(self.engine))
+        gone = self._gone(since, changed, mark)
         self.backend.apply(changed, gone, mark)
         self.docs.apply(changed, gone)
         if changed or gone:
@@ -120,6 +123,18 @@ class SearchIndex:
             self.version += 1
         self._mark = mark
         return len(changed) + len(gone)
+
+    def _gone(self, since: datetime | None, changed: list[SearchDoc], mark: Watermark) -> list[int]:
+        """The questions held that are no longer searchable: those unpublished since `since`,
+        while the count of searchable questions agrees; else (one was deleted outright, or
+        the base moved meanwhile) every id held compared with the database's, which at a
+        million questions takes a second and 60 MB."""
+        if since is not None:
+            gone = [i for i in unpublished_since(self.engine, since) if i in self.docs]
+            added = sum(1 for d in changed if d.id not in self.docs)
+            if len(self.docs) + added - len(gone) == mark.count:
+                return sorted(gone)
+        return sorted(set(self.docs) - searchable_ids(self.engine))
 
 
 def _focus_names(rows: Iterable[FocusRow]) -> list[tuple[str, str]]:
