@@ -16,10 +16,11 @@ from healthqa.search.documents import (
     focus_rows,
     ids_by_topic,
     load_docs,
+    neighbours_in_topic,
     question_types,
 )
 from healthqa.search.index import _concepts, _focus_names
-from healthqa.store.models import Question
+from healthqa.store.models import Question, Topic
 
 
 def demo(engine: Engine) -> list[int]:
@@ -90,3 +91,22 @@ def _concepts_from(docs: list[SearchDoc]) -> dict[str, tuple[frozenset[str], str
             cuis, _ = found.setdefault(doc.focus.lower(), (set(), doc.semantic_group))
             cuis.update(doc.cuis)
     return {f: (frozenset(c), g) for f, (c, g) in found.items()}
+
+
+def test_the_neighbours_read_from_the_database_are_those_of_the_kept_ids(engine: Engine) -> None:
+    """What a worker of a base in the database reads for previous/next is what the others
+    find in their ids by topic, also once a question in between is hidden."""
+    demo(engine)
+    with engine.begin() as conn:
+        conn.execute(update(Question).where(Question.external_id == "demo-0002")
+                     .values(status="hidden"))  # fmt: skip
+        query = select(Question.id, Topic.slug).join(Topic, Topic.id == Question.topic_id)
+        pages: list[tuple[int, str]] = [(i, slug) for i, slug in conn.execute(query)]
+    by_topic = ids_by_topic(engine)
+    for question_id, slug in pages:
+        ids = by_topic[slug].tolist() if slug in by_topic else []
+        before = [i for i in ids if i < question_id]
+        after = [i for i in ids if i > question_id]
+        expected = (before[-1] if before else None, after[0] if after else None)
+        assert neighbours_in_topic(engine, question_id) == expected
+    assert neighbours_in_topic(engine, 10**9) == (None, None)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, select, update
 from sqlalchemy import text as sql
 
@@ -23,11 +24,13 @@ from healthqa.ingest import import_demo, import_jsonl
 from healthqa.kb import open_kb
 from healthqa.search.ask import _best_of, ask
 from healthqa.search.backends import backend_name, postgres
-from healthqa.search.documents import MemoryDocs, StoredDocs
+from healthqa.search.documents import MemoryDocs, StoredDocs, ids_by_topic
 from healthqa.search.index import SearchIndex
 from healthqa.search.lexical import terms
 from healthqa.search.semantic import _insert_new
 from healthqa.store.models import Question
+from healthqa.web.app import create_app
+from healthqa.web.service import question_url
 from tests.pg import create_database, pgvector_server  # noqa: F401  (the fixture)
 
 QUESTIONS = [
@@ -293,3 +296,21 @@ def test_the_embedding_cache_skips_keys_it_has(engine: Engine) -> None:
     for _ in range(2):  # the second time, as a second worker would, changes nothing and fails not
         with engine.begin() as conn:
             conn.execute(_insert_new(engine), rows)
+
+
+def test_an_article_on_the_database_backend_reads_its_neighbours_from_the_database(
+    pg_demo: Engine, tmp_path: Path
+) -> None:
+    index = open_search(pg_demo, tmp_path)
+    client = TestClient(create_app(pg_demo, index, tally=False))
+    by_topic = ids_by_topic(pg_demo)
+    ids = max(by_topic.values(), key=len).tolist()
+    page, before, after = (index.docs[i] for i in (ids[1], ids[0], ids[2]))
+    response = client.get(question_url(page.external_id, page.display_title))
+    assert response.status_code == 200
+    assert f'rel="prev" href="{question_url(before.external_id, before.display_title)}"' in (
+        response.text
+    )
+    assert f'rel="next" href="{question_url(after.external_id, after.display_title)}"' in (
+        response.text
+    )

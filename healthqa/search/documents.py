@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine, Text, and_, cast, func, select
+from sqlalchemy import Engine, Text, and_, cast, func, select, text
 
 from healthqa.store.models import Answer, Question, Source, Topic
 
@@ -181,6 +181,24 @@ def question_types(engine: Engine) -> list[str]:
     )
     with engine.connect() as conn:
         return sorted(t for t in conn.scalars(query) if t)
+
+
+def neighbours_in_topic(engine: Engine, question_id: int) -> tuple[int | None, int | None]:
+    """The searchable questions just before and after `question_id` in its topic, by id: two
+    index look-ups, for a base too large to keep every topic's ids in each worker."""
+    with engine.connect() as conn:
+        found = conn.execute(_NEIGHBOURS, {"id": question_id}).first()
+    return (None, None) if found is None else (found[0], found[1])
+
+
+_NEIGHBOURS = text(
+    """SELECT
+        (SELECT max(id) FROM questions WHERE topic_id = page.topic_id AND id < :id
+            AND status = :searchable),
+        (SELECT min(id) FROM questions WHERE topic_id = page.topic_id AND id > :id
+            AND status = :searchable)
+    FROM (SELECT topic_id FROM questions WHERE id = :id) AS page"""
+).bindparams(searchable=SEARCHABLE)
 
 
 def ids_by_topic(engine: Engine) -> dict[str, NDArray[np.int64]]:

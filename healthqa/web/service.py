@@ -27,7 +27,12 @@ from healthqa.reading import Reading
 from healthqa.related import stored
 from healthqa.related.lists import PAGE_K
 from healthqa.search.ask import Match, Understanding
-from healthqa.search.documents import SearchDoc, ids_by_topic, question_types
+from healthqa.search.documents import (
+    SearchDoc,
+    ids_by_topic,
+    neighbours_in_topic,
+    question_types,
+)
 from healthqa.search.lexical import terms
 from healthqa.store.models import Answer, Question, Source, Topic
 from healthqa.store.queries import (
@@ -558,13 +563,18 @@ def _neighbours(
     site: Site, question_id: int, topic: str
 ) -> tuple[QuestionLink | None, QuestionLink | None]:
     """The published questions just before and after `question_id` in its topic, by id: from
-    the search index, which holds every published question (ids by topic, kept per version)."""
-    by_topic = site.cached("ids by topic", lambda: ids_by_topic(site.engine))
-    ids = by_topic.get(topic, NO_IDS)
-    at = int(np.searchsorted(ids, question_id))
-    after = at + 1 if at < len(ids) and ids[at] == question_id else at
-    before_id = int(ids[at - 1]) if at > 0 else None
-    after_id = int(ids[after]) if after < len(ids) else None
+    the search index, which holds every published question (ids by topic, kept per version),
+    or where the documents stay in the database, from it (two index look-ups: a million
+    questions' ids, read again in each worker after every change, took a second)."""
+    if site.index.semantic.in_database:
+        before_id, after_id = neighbours_in_topic(site.engine, question_id)
+    else:
+        by_topic = site.cached("ids by topic", lambda: ids_by_topic(site.engine))
+        ids = by_topic.get(topic, NO_IDS)
+        at = int(np.searchsorted(ids, question_id))
+        after = at + 1 if at < len(ids) and ids[at] == question_id else at
+        before_id = int(ids[at - 1]) if at > 0 else None
+        after_id = int(ids[after]) if after < len(ids) else None
     # one read for both (on PostgreSQL a round trip each otherwise)
     docs = site.index.docs.fetch([i for i in (before_id, after_id) if i is not None])
     before_doc, after_doc = docs.get(before_id or 0), docs.get(after_id or 0)
