@@ -35,6 +35,7 @@ from healthqa.search.backends import LexicalSearch  # noqa: E402
 from healthqa.search.backends.postgres import (  # noqa: E402
     RANK,
     RARE_WORDS,
+    ROW_BUDGET,
     PostgresLexical,
     lexical_query,
 )
@@ -108,14 +109,16 @@ def compare(embedded: SearchIndex, pg: SearchIndex, texts: list[str]) -> None:
 
 
 # Rankings of the full-text path, beside tantivy's BM25: (rank expression, rarest words
-# matched on). Normalisation 0 is none, 1 divides by 1 + log(length), 2 by the length
-# (PostgreSQL's manual, "Ranking Search Results").
-RANKINGS = {
-    "ts_rank, norm 1, 4 (used)": (RANK, RARE_WORDS),
-    "ts_rank, norm 1, 8": (RANK, 8),
-    "ts_rank, norm 0, 4": (RANK.replace(":norm", "0"), RARE_WORDS),
-    "ts_rank, norm 2, 4": (RANK.replace(":norm", "2"), RARE_WORDS),
-    "ts_rank_cd, norm 1, 4": (RANK.replace("ts_rank", "ts_rank_cd"), RARE_WORDS),
+# matched on, most questions they may match together). Normalisation 0 is none, 1 divides by
+# 1 + log(length), 2 by the length (PostgreSQL's manual, "Ranking Search Results").
+RANKINGS: dict[str, tuple[str, int, int | None]] = {
+    f"ts_rank, norm 1, 4, {ROW_BUDGET:,} rows (used)": (RANK, RARE_WORDS, ROW_BUDGET),
+    "ts_rank, norm 1, 4, no budget": (RANK, RARE_WORDS, None),
+    "ts_rank, norm 1, 4, 2,000 rows": (RANK, RARE_WORDS, 2_000),
+    "ts_rank, norm 1, 8": (RANK, 8, ROW_BUDGET),
+    "ts_rank, norm 0, 4": (RANK.replace(":norm", "0"), RARE_WORDS, ROW_BUDGET),
+    "ts_rank, norm 2, 4": (RANK.replace(":norm", "2"), RARE_WORDS, ROW_BUDGET),
+    "ts_rank_cd, norm 1, 4": (RANK.replace("ts_rank", "ts_rank_cd"), RARE_WORDS, ROW_BUDGET),
 }
 
 
