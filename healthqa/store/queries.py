@@ -157,14 +157,25 @@ def first_of_each_topic(engine: Engine) -> list[Question]:
         return list(s.scalars(query))
 
 
-def published_pages(engine: Engine) -> list[tuple[str, str, datetime]]:
-    """(external id, display title, last update) of every published question, by id: the
-    sitemap (a question's URL is made from its display title, or its title until that is set)."""
+def published_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        found = conn.scalar(select(func.count(Question.id)).where(Question.status == PUBLISHED))
+    return int(found or 0)
+
+
+def published_pages(
+    engine: Engine, offset: int = 0, limit: int | None = None
+) -> list[tuple[str, str, datetime]]:
+    """(external id, display title, last update) of the published questions, by id, from the
+    `offset`th (`limit` of them, or all): the sitemap (a question's URL is made from its display
+    title, or its title until that is set)."""
     shown = func.coalesce(Question.display_title, Question.title)
     query = (
         select(Question.external_id, shown, Question.updated_at)
         .where(Question.status == PUBLISHED)
         .order_by(Question.id)
+        .offset(offset)
+        .limit(limit)
     )
     with engine.connect() as conn:
         return [(r[0], r[1], r[2]) for r in conn.execute(query)]

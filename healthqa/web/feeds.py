@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from markupsafe import escape
 
 from healthqa.errors import NotFound
-from healthqa.store.queries import list_questions, published_pages
+from healthqa.store.queries import list_questions, published_count, published_pages
 from healthqa.web import service
 from healthqa.web.cache import http_date
 from healthqa.web.render import render
@@ -46,17 +46,27 @@ class Feed:
     entries: list[tuple[QuestionLink, datetime]]
 
 
-def sitemap_entries(site: Site) -> list[SitemapEntry]:
-    """Every public page worth indexing: home, topics, and each published question."""
+def sitemap_entries(site: Site, part: int = 1) -> tuple[list[SitemapEntry], int]:
+    """The public pages worth indexing (home, topics, each published question) of one sitemap
+    part (SITEMAP_LIMIT each), and how many there are in all. Only the count and the fixed
+    pages are kept per version: a worker holding every entry of a million questions grew by
+    620 MB on the first fetch of the sitemap."""
+    first, total = _fixed_pages(site)
+    start = (part - 1) * SITEMAP_LIMIT
+    head = first[start : start + SITEMAP_LIMIT]
+    offset = max(0, start - len(first))
+    found = published_pages(site.engine, offset, SITEMAP_LIMIT - len(head))
+    pages = [SitemapEntry(service.question_url(e, t), updated) for e, t, updated in found]
+    return head + pages, total
 
-    def build() -> list[SitemapEntry]:
-        fixed = [SitemapEntry(p, None) for p in ("/", "/topics")]  # robots.txt keeps /ask out
-        topics = [SitemapEntry(t.url, None) for t in service.topics(site) if t.questions]
-        pages = [
-            SitemapEntry(service.question_url(ext, title), updated)
-            for ext, title, updated in published_pages(site.engine)
-        ]
-        return fixed + topics + pages
+
+def _fixed_pages(site: Site) -> tuple[list[SitemapEntry], int]:
+    """Home, /topics and the topics with questions; and how many pages the sitemap lists."""
+
+    def build() -> tuple[list[SitemapEntry], int]:
+        pages = [SitemapEntry(p, None) for p in ("/", "/topics")]  # robots.txt keeps /ask out
+        pages += [SitemapEntry(t.url, None) for t in service.topics(site) if t.questions]
+        return pages, len(pages) + published_count(site.engine)
 
     return site.cached("sitemap", build)
 
@@ -91,18 +101,18 @@ def robots(request: Request) -> PlainTextResponse:
 
 @router.api_route("/sitemap.xml", methods=PAGE_METHODS)
 def sitemap(request: Request) -> Response:
-    entries, base = sitemap_entries(_site(request)), _base(request)
-    if len(entries) <= SITEMAP_LIMIT:
-        return Response(urlset(entries, base), media_type=XML)
-    parts = range(1, math.ceil(len(entries) / SITEMAP_LIMIT) + 1)
+    site, base = _site(request), _base(request)
+    _, total = _fixed_pages(site)
+    if total <= SITEMAP_LIMIT:
+        return Response(urlset(sitemap_entries(site)[0], base), media_type=XML)
+    parts = range(1, math.ceil(total / SITEMAP_LIMIT) + 1)
     return Response(sitemap_index([f"{base}/sitemaps/{n}.xml" for n in parts]), media_type=XML)
 
 
 @router.api_route("/sitemaps/{part}.xml", methods=PAGE_METHODS)
 def sitemap_part(request: Request, part: Annotated[int, Path(ge=1)]) -> Response:
-    entries = sitemap_entries(_site(request))
-    chunk = entries[(part - 1) * SITEMAP_LIMIT : part * SITEMAP_LIMIT]
-    if not chunk or len(entries) <= SITEMAP_LIMIT:
+    chunk, total = sitemap_entries(_site(request), part)
+    if not chunk or total <= SITEMAP_LIMIT:
         raise NotFound(f"no sitemap part {part}")
     return Response(urlset(chunk, _base(request)), media_type=XML)
 
