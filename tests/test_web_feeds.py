@@ -56,6 +56,7 @@ def test_past_the_limit_the_sitemap_becomes_an_index(
         listed += [loc.text for loc in root.iter(f"{SITEMAP}loc")]
     assert listed == everything
     assert client.get(f"/sitemaps/{len(parts) + 1}.xml").status_code == 404
+    assert client.get(f"/sitemaps/{10**30}.xml").status_code == 404  # never reaches the database
 
 
 def test_atom_feeds_of_new_questions(client: TestClient) -> None:

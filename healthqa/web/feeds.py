@@ -111,9 +111,11 @@ def sitemap(request: Request) -> Response:
 
 @router.api_route("/sitemaps/{part}.xml", methods=PAGE_METHODS)
 def sitemap_part(request: Request, part: Annotated[int, Path(ge=1)]) -> Response:
-    chunk, total = sitemap_entries(_site(request), part)
-    if not chunk or total <= SITEMAP_LIMIT:
+    site = _site(request)
+    _, total = _fixed_pages(site)
+    if total <= SITEMAP_LIMIT or part > math.ceil(total / SITEMAP_LIMIT):
         raise NotFound(f"no sitemap part {part}")
+    chunk, _ = sitemap_entries(site, part)
     return Response(urlset(chunk, _base(request)), media_type=XML)
 
 
