@@ -25,8 +25,8 @@ from healthqa.search.documents import (
     Documents,
     FocusRow,
     MemoryDocs,
-    SearchDoc,
     Watermark,
+    deleted_since,
     focus_rows,
     load_docs,
     searchable_ids,
@@ -114,8 +114,12 @@ class SearchIndex:
 
     def _catch_up(self, mark: Watermark) -> int:
         since = self._mark.last_update if self._mark else None
+        # the gone first: a question deleted, then another given its id (SQLite reuses the
+        # last one) is searchable again, and one gone after this read waits for the next
+        gone = self._gone(since)
         changed = load_docs(self.engine, since=since)
-        gone = self._gone(since, changed, mark)
+        back = {d.id for d in changed}
+        gone = [i for i in gone if i not in back]
         self.backend.apply(changed, gone, mark)
         self.docs.apply(changed, gone)
         if changed or gone:
@@ -124,17 +128,15 @@ class SearchIndex:
         self._mark = mark
         return len(changed) + len(gone)
 
-    def _gone(self, since: datetime | None, changed: list[SearchDoc], mark: Watermark) -> list[int]:
-        """The questions held that are no longer searchable: those unpublished since `since`,
-        while the count of searchable questions agrees; else (one was deleted outright, or
-        the base moved meanwhile) every id held compared with the database's, which at a
-        million questions takes a second and 60 MB."""
-        if since is not None:
-            gone = [i for i in unpublished_since(self.engine, since) if i in self.docs]
-            added = sum(1 for d in changed if d.id not in self.docs)
-            if len(self.docs) + added - len(gone) == mark.count:
-                return sorted(gone)
-        return sorted(set(self.docs) - searchable_ids(self.engine))
+    def _gone(self, since: datetime | None) -> list[int]:
+        """The questions held that are no longer searchable: those unpublished or deleted
+        since the last catch-up; before any, every id held compared with the database's,
+        which at a million questions takes a second and 60 MB."""
+        if since is None or self._mark is None:
+            return sorted(set(self.docs) - searchable_ids(self.engine))
+        gone = unpublished_since(self.engine, since)
+        gone += deleted_since(self.engine, self._mark.deletions)
+        return sorted({i for i in gone if i in self.docs})
 
 
 def _focus_names(rows: Iterable[FocusRow]) -> list[tuple[str, str]]:

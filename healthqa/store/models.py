@@ -76,8 +76,10 @@ class Question(Base):
     __table_args__ = (
         Index("ix_questions_topic_id_id", "topic_id", "id"),
         Index("ix_questions_document", "source_id", "document_id"),
-        # the search index's watermark (count and latest update), read every second per worker
+        # what the search index catches up with: the published questions updated since
         Index("ix_questions_status_updated", "status", "updated_at"),
+        # the search index's watermark (the latest update), read every second per worker
+        Index("ix_questions_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +116,17 @@ class Question(Base):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="question", order_by="Answer.position", cascade="all, delete-orphan"
     )
+
+
+class QuestionDeletion(Base):
+    """A question deleted outright, recorded by a trigger on `questions` (migration 0013): the
+    search index of every worker learns of it from the last `seq` it saw, not by comparing
+    every id."""
+
+    __tablename__ = "question_deletions"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int]  # no foreign key: the question is gone
 
 
 class Answer(Base):

@@ -159,13 +159,13 @@ class PostgresLexical:
 
 
 _SAVE_STATE = text(
-    "INSERT INTO search_state (model, questions, last_update)"
-    " VALUES (:model, :questions, CAST(:last_update AS timestamptz))"
+    "INSERT INTO search_state (model, deletions, last_update)"
+    " VALUES (:model, :deletions, CAST(:last_update AS timestamptz))"
 )
 _ADVANCE_STATE = text(
-    "UPDATE search_state SET questions = :questions,"
+    "UPDATE search_state SET deletions = :deletions,"
     " last_update = CAST(:last_update AS timestamptz)"
-    " WHERE model = :model AND questions = :old_questions"
+    " WHERE model = :model AND deletions = :old_deletions"
     " AND last_update IS NOT DISTINCT FROM CAST(:old_last_update AS timestamptz)"
 )
 
@@ -295,20 +295,20 @@ class PostgresBackend:
         # (another worker's catch-up, or a change, moved it already: left for the next scan)
         before, self._mark = self._mark, mark
         if before is not None:
-            old = {"old_questions": before.count, "old_last_update": before.last_update}
+            old = {"old_deletions": before.deletions, "old_last_update": before.last_update}
             with self.engine.begin() as conn:
                 conn.execute(_ADVANCE_STATE, self._as_state(mark) | old)
 
     def _state(self) -> dict[str, object] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(text("SELECT model, questions, last_update FROM search_state"))
+            row = conn.execute(text("SELECT model, deletions, last_update FROM search_state"))
             found = row.mappings().first()
         return None if found is None else dict(found)
 
     def _as_state(self, mark: Watermark) -> dict[str, object]:
         return {
             "model": self.embedder.name,
-            "questions": mark.count,
+            "deletions": mark.deletions,
             "last_update": mark.last_update,
         }
 
